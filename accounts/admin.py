@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Contact, Organisation, User, Workspace
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone", "language", "created_at"]
+    list_filter = ["language"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "organisation", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff", "organisation"]
+    search_fields = ["email", "first_name", "last_name", "organisation__name"]
+    list_select_related = ["organisation"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
+        (_("Organisation"), {"fields": ("organisation", "role")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "organisation__name"]
+    list_select_related = ["organisation"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "organisation_name", "organisation", "known_organisation", "updated_at"]
+    list_filter = ["organisation"]
+    search_fields = ["email", "name", "organisation_name"]
+    list_select_related = ["organisation", "known_organisation"]

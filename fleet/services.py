@@ -1,0 +1,61 @@
+"""Writes on machines and telemetry. Storing a reading that is already there is harmless (ON CONFLICT DO NOTHING)."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, Workspace
+from hiboo_connect.errors import InvalidInput
+
+from .models import FaultCode, Machine, Position, Reading
+
+BATCH_SIZE = 5000
+
+
+@transaction.atomic
+def machine_create(
+    *,
+    organisation: Organisation,
+    make: str,
+    model: str,
+    serial_number: str,
+    category: str,
+    year: int | None = None,
+    pin: str = "",
+    workspaces: Iterable[Workspace] = (),
+) -> Machine:
+    make, serial_number = make.strip(), serial_number.strip()
+    if Machine.objects.filter(make=make, serial_number=serial_number).exists():
+        raise InvalidInput(
+            "machine_exists", _("A machine with this make and serial number already exists."), field="serial_number"
+        )
+    workspaces = list(workspaces)
+    if any(workspace.organisation_id != organisation.pk for workspace in workspaces):
+        raise InvalidInput(
+            "workspace_not_yours", _("Workspaces must belong to the machine's owner."), field="workspaces"
+        )
+    machine = Machine.objects.create(
+        organisation=organisation,
+        make=make,
+        model=model.strip(),
+        serial_number=serial_number,
+        category=category,
+        year=year,
+        pin=pin,
+    )
+    machine.workspaces.set(workspaces)
+    return machine
+
+
+def telemetry_store(
+    *,
+    readings: Iterable[Reading] = (),
+    positions: Iterable[Position] = (),
+    fault_codes: Iterable[FaultCode] = (),
+) -> None:
+    """Store telemetry in bulk. Rows already stored (same machine, metric or identifier, timestamp) are skipped, so
+    a feed may resend a batch safely and late readings simply arrive."""
+    Reading.objects.bulk_create(readings, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    Position.objects.bulk_create(positions, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    FaultCode.objects.bulk_create(fault_codes, batch_size=BATCH_SIZE, ignore_conflicts=True)

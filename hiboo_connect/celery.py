@@ -1,0 +1,15 @@
+"""The Celery application; the beat schedule is declared here, in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiboo_connect.settings")
+
+app = Celery("hiboo_connect")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "sharing-lifecycle": {"task": "sharing.tasks.sharing_lifecycle_run_task", "schedule": 60.0},
+}

@@ -1,0 +1,53 @@
+"""Typed readers for environment variables: a bad value stops the start with a message naming the variable."""
+
+import os
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false, 1/0, yes/no, on/off), not {raw!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name: str, default: str = "", schemes: tuple[str, ...] = ()) -> str:
+    raw = os.environ.get(name, default)
+    if not raw:
+        return raw
+    parsed = urlparse(raw)
+    if not parsed.scheme or (schemes and parsed.scheme not in schemes):
+        expected = ", ".join(f"{scheme}://" for scheme in schemes) or "a URL with a scheme"
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {expected}, not {raw!r}.")
+    return raw

@@ -1,0 +1,41 @@
+"""Domain errors raised by services and selectors: a machine-readable code, a human message and, when it applies,
+the field at fault. Views and the API turn them into their own answers (a form error, a JSON body and status)."""
+
+
+class DomainError(Exception):
+    """A refusal by the product's rules. `kind` says how an interface should answer it."""
+
+    kind = "invalid"
+
+    def __init__(self, code: str, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = str(message)
+        self.field = field
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, field={self.field!r})"
+
+
+class InvalidInput(DomainError):
+    """The input itself is wrong (400 in the API, an error next to the field in a form)."""
+
+    kind = "invalid"
+
+
+class NotAllowed(DomainError):
+    """The actor's role does not allow the action (403)."""
+
+    kind = "forbidden"
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not visible to the actor's organisation (404)."""
+
+    kind = "not_found"
+
+
+class RuleConflict(DomainError):
+    """The rules forbid the action in the object's current state (409), with the reason."""
+
+    kind = "conflict"

@@ -1,0 +1,155 @@
+"""The sharing lifecycle as pure functions of a sharing's fields and `now` (DESIGN §3).
+
+Nothing here touches the database: services call these to decide, and tests pin them row by row."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class SharingStatus(models.TextChoices):
+    PENDING = "pending", gettext_lazy("Pending")
+    SCHEDULED = "scheduled", gettext_lazy("Scheduled")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    STOPPED = "stopped", gettext_lazy("Stopped")
+    TERMINATED = "terminated", gettext_lazy("Terminated")
+
+
+#: Statuses the lifecycle job may still move on; stopped and terminated are final.
+OPEN_STATUSES = (SharingStatus.PENDING, SharingStatus.SCHEDULED, SharingStatus.IN_PROGRESS)
+
+
+def sharing_status(
+    *, beneficiary_known: bool, start_at: datetime, end_at: datetime | None, stopped_at: datetime | None, now: datetime
+) -> str:
+    """The first row of DESIGN §3's table that matches wins."""
+    if stopped_at is not None:
+        return SharingStatus.STOPPED
+    if end_at is not None and end_at <= now:
+        return SharingStatus.TERMINATED
+    if not beneficiary_known:
+        return SharingStatus.PENDING
+    if now < start_at:
+        return SharingStatus.SCHEDULED
+    return SharingStatus.IN_PROGRESS
+
+
+def effective_end(*, end_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
+    """min(end_at, stopped_at), either may be empty; None means open-ended."""
+    ends = [moment for moment in (end_at, stopped_at) if moment is not None]
+    return min(ends) if ends else None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open interval [start, end); end None means open-ended."""
+
+    start: datetime
+    end: datetime | None
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+def access_window(*, start_at: datetime, end_at: datetime | None, stopped_at: datetime | None) -> Window:
+    return Window(start=start_at, end=effective_end(end_at=end_at, stopped_at=stopped_at))
+
+
+def one_year_before(now: datetime) -> datetime:
+    """The same instant one calendar year earlier (29 February falls back to 28 February)."""
+    try:
+        return now.replace(year=now.year - 1)
+    except ValueError:
+        return now.replace(year=now.year - 1, day=28)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a change is refused: a machine-readable code, a human message and the field at fault."""
+
+    code: str
+    message: str
+    field: str
+    #: True when the rules forbid the change in the current state (409), False when the new value is wrong (400).
+    conflict: bool = False
+
+
+def creation_dates_refusal(*, start_at: datetime, end_at: datetime | None, now: datetime) -> Refusal | None:
+    """Dates of a new sharing: start no earlier than one rolling year ago; end empty or after both start and now."""
+    if start_at < one_year_before(now):
+        return Refusal("start_too_early", _("The start cannot be more than one year in the past."), "start_at")
+    if end_at is not None and end_at <= start_at:
+        return Refusal("end_before_start", _("The end must be after the start."), "end_at")
+    if end_at is not None and end_at <= now:
+        return Refusal("end_in_past", _("The end must be in the future."), "end_at")
+    return None
+
+
+def start_change_refusal(
+    *, status: str, current_start: datetime, new_start: datetime, end_at: datetime | None, now: datetime
+) -> Refusal | None:
+    """A start changes only while it is in the future, only to a future value, and stays before the end."""
+    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
+        return Refusal(
+            "sharing_ended", _("This sharing has ended; its dates can no longer be changed."), "start_at", True
+        )
+    if current_start <= now:
+        return Refusal("start_locked", _("The start is in the past and can no longer be changed."), "start_at", True)
+    if new_start <= now:
+        return Refusal("start_in_past", _("The new start must be in the future."), "start_at")
+    if end_at is not None and end_at <= new_start:
+        return Refusal("end_before_start", _("The start must be before the end."), "start_at")
+    return None
+
+
+def end_change_refusal(
+    *, status: str, current_end: datetime | None, new_end: datetime | None, start_at: datetime, now: datetime
+) -> Refusal | None:
+    """An end changes only while it is empty or in the future, only to empty or a future value after the start."""
+    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
+        return Refusal(
+            "sharing_ended", _("This sharing has ended; its dates can no longer be changed."), "end_at", True
+        )
+    if current_end is not None and current_end <= now:
+        return Refusal("end_locked", _("The end is in the past and can no longer be changed."), "end_at", True)
+    if new_end is not None and new_end <= now:
+        return Refusal("end_in_past", _("The new end must be in the future."), "end_at")
+    if new_end is not None and new_end <= start_at:
+        return Refusal("end_before_start", _("The end must be after the start."), "end_at")
+    return None
+
+
+def can_stop(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def nothing_exposed(*, status: str, start_at: datetime, now: datetime) -> bool:
+    """True while no data can have reached a beneficiary: pending, or scheduled with the start still ahead."""
+    return status == SharingStatus.PENDING or (status == SharingStatus.SCHEDULED and start_at > now)
+
+
+def deletion_refusal(*, status: str, start_at: datetime, now: datetime) -> Refusal | None:
+    """Deleting is allowed only while nothing has been exposed; a started sharing is stopped, never deleted."""
+    if nothing_exposed(status=status, start_at=start_at, now=now):
+        return None
+    return Refusal(
+        "sharing_started",
+        _("This sharing has started: stop it instead, so the beneficiary keeps the history of the shared period."),
+        "",
+        True,
+    )
+
+
+def data_packs_change_refusal(*, status: str, start_at: datetime, now: datetime) -> Refusal | None:
+    """Data packs change only while the sharing has not started."""
+    if nothing_exposed(status=status, start_at=start_at, now=now):
+        return None
+    return Refusal(
+        "data_packs_locked",
+        _("The data packs can no longer be changed: the sharing has started."),
+        "data_packs",
+        True,
+    )

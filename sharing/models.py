@@ -1,0 +1,208 @@
+"""Sharings, the machines they carry, the beneficiary's view of received machines, and the audit trail."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, Workspace
+from fleet.data_packs import ALL_DATA_PACKS
+from fleet.models import Machine
+
+from .lifecycle import SharingStatus, access_window, sharing_status
+
+
+def all_data_packs():
+    return list(ALL_DATA_PACKS)
+
+
+class Sharing(models.Model):
+    """One owner → one beneficiary, one or more machines, a period, a reference and data packs.
+
+    `status` is a cache for listing and filtering; access decisions use the dates (see lifecycle.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        Organisation, verbose_name=_("owner"), related_name="outgoing_sharings", on_delete=models.PROTECT
+    )
+    beneficiary = models.ForeignKey(
+        Organisation,
+        verbose_name=_("beneficiary"),
+        related_name="incoming_sharings",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sender"),
+        related_name="sent_sharings",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    sender_label = models.CharField(_("sent by"), max_length=255, help_text=_("User e-mail or API key name."))
+    recipient_email = models.EmailField(_("recipient"))
+    recipient_organisation_name = models.CharField(_("recipient's organisation"), max_length=200, blank=True)
+    machines = models.ManyToManyField(
+        Machine, verbose_name=_("machines"), through="SharingMachine", related_name="sharings"
+    )
+    reference = models.CharField(_("reference"), max_length=255, blank=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    data_packs = models.JSONField(_("data packs"), default=all_data_packs)
+    notification_enabled = models.BooleanField(_("notifications"), default=True)
+    start_at = models.DateTimeField(_("start"))
+    end_at = models.DateTimeField(_("end"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=SharingStatus.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sharing")
+        verbose_name_plural = _("sharings")
+        ordering = ["-start_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_at__isnull=True) | models.Q(end_at__gt=models.F("start_at")),
+                name="sharing_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(beneficiary=models.F("owner")),
+                name="sharing_beneficiary_is_not_owner",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=SharingStatus.values), name="sharing_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="sharing_owner_status"),
+            models.Index(fields=["beneficiary", "status"], name="sharing_beneficiary_status"),
+            models.Index(fields=["owner", "reference"], name="sharing_owner_reference"),
+            models.Index(fields=["recipient_email"], name="sharing_recipient_email"),
+            # The lifecycle job reads only due rows: those two partial indexes hold just the rows that can still move.
+            models.Index(
+                fields=["start_at"],
+                name="sharing_due_to_start",
+                condition=models.Q(status__in=["pending", "scheduled"]),
+            ),
+            models.Index(
+                fields=["end_at"],
+                name="sharing_due_to_end",
+                condition=models.Q(status__in=["pending", "scheduled", "in_progress"], end_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference or str(self.id)
+
+    def status_at(self, now) -> str:
+        return sharing_status(
+            beneficiary_known=self.beneficiary_id is not None,
+            start_at=self.start_at,
+            end_at=self.end_at,
+            stopped_at=self.stopped_at,
+            now=now,
+        )
+
+    @property
+    def window(self):
+        return access_window(start_at=self.start_at, end_at=self.end_at, stopped_at=self.stopped_at)
+
+
+class SharingMachine(models.Model):
+    sharing = models.ForeignKey(Sharing, related_name="sharing_machines", on_delete=models.CASCADE)
+    machine = models.ForeignKey(Machine, related_name="sharing_machines", on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("shared machine")
+        verbose_name_plural = _("shared machines")
+        constraints = [
+            models.UniqueConstraint(fields=["sharing", "machine"], name="sharing_machine_unique"),
+        ]
+        indexes = [models.Index(fields=["machine", "sharing"], name="sharing_machine_by_machine")]
+
+    def __str__(self):
+        return f"{self.machine} in {self.sharing}"
+
+
+class ReceivedMachine(models.Model):
+    """The beneficiary's own view of a machine shared with it: its name and workspaces. The owner never sees it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("beneficiary"), related_name="received_machines", on_delete=models.CASCADE
+    )
+    machine = models.ForeignKey(
+        Machine, verbose_name=_("machine"), related_name="received_as", on_delete=models.CASCADE
+    )
+    name = models.CharField(_("name"), max_length=200)
+    workspaces = models.ManyToManyField(
+        Workspace, verbose_name=_("workspaces"), related_name="received_machines", blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("received machine")
+        verbose_name_plural = _("received machines")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "machine"], name="sharing_received_machine_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("User")
+    API_KEY = "api_key", _("API key")
+    SYSTEM = "system", _("System")
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    STOPPED = "stopped", _("Stopped")
+    DELETED = "deleted", _("Deleted")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    BENEFICIARY_ATTACHED = "beneficiary_attached", _("Beneficiary attached")
+    RENAMED = "renamed", _("Renamed")
+    WORKSPACES_CHANGED = "workspaces_changed", _("Workspaces changed")
+
+
+class AuditTarget(models.TextChoices):
+    SHARING = "sharing", _("Sharing")
+    RECEIVED_MACHINE = "received_machine", _("Received machine")
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, with the values before and after. The target is kept by id so the trail outlives a
+    deleted sharing."""
+
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), related_name="audit_events", on_delete=models.CASCADE
+    )
+    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    actor_label = models.CharField(_("actor"), max_length=255)
+    target_type = models.CharField(_("target type"), max_length=20, choices=AuditTarget.choices)
+    target_id = models.UUIDField(_("target id"))
+    action = models.CharField(_("action"), max_length=30, choices=AuditAction.choices)
+    changes = models.JSONField(_("changes"), default=list, blank=True, help_text=_("[{field, before, after}, ...]"))
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "occurred_at"], name="audit_by_target")]
+
+    def __str__(self):
+        return f"{self.action} {self.target_type} by {self.actor_label}"

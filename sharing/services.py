@@ -1,0 +1,669 @@
+"""The only writers of sharings and received machines. Forms, the API, imports, contract sync and periodic tasks all
+call these; the rules live here and in lifecycle.py. Each action writes its audit event in the same transaction and
+refuses a forbidden action with a DomainError (code + human message)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Organisation, User, Workspace
+from accounts.services import contact_record
+from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
+from fleet.models import Machine
+from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+
+from . import lifecycle
+from .lifecycle import SharingStatus
+from .models import (
+    ActorKind,
+    AuditAction,
+    AuditEvent,
+    AuditTarget,
+    ReceivedMachine,
+    Sharing,
+    SharingMachine,
+)
+
+PROPERTY_KEY_MAX = 50
+PROPERTY_VALUE_MAX = 255
+PROPERTIES_MAX = 30
+#: The properties the portal offers a field for; the API accepts other keys too.
+KNOWN_PROPERTIES = ("customer", "site", "contract", "purchaseOrder", "project", "accountNumber")
+UPDATABLE_FIELDS = {
+    "start_at",
+    "end_at",
+    "reference",
+    "properties",
+    "recipient_email",
+    "recipient_organisation_name",
+    "notification_enabled",
+    "data_packs",
+}
+
+
+# --- audit -----------------------------------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Organisation):
+        return {"id": str(value.pk), "name": value.name}
+    return value
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    target_type: str,
+    target_id,
+    action: str,
+    changes: Iterable[tuple[str, Any, Any]] = (),
+    now: datetime,
+) -> AuditEvent:
+    """Write one audit event; `changes` are (field, before, after) triples."""
+    if actor.is_system:
+        kind = ActorKind.SYSTEM
+    elif actor.api_key is not None:
+        kind = ActorKind.API_KEY
+    else:
+        kind = ActorKind.USER
+    return AuditEvent.objects.create(
+        occurred_at=now,
+        organisation=organisation,
+        actor_kind=kind,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        changes=[
+            {"field": field, "before": _json_value(before), "after": _json_value(after)}
+            for field, before, after in changes
+        ],
+    )
+
+
+# --- validation of inputs --------------------------------------------------------------------------------------------
+
+
+def _clean_email(email: str, field: str = "recipient_email") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("invalid_email", _("Enter a valid e-mail address."), field=field) from None
+    return email
+
+
+def _clean_reference(reference: str | None) -> str:
+    reference = (reference or "").strip()
+    if len(reference) > 255:
+        raise InvalidInput("reference_too_long", _("The reference is too long (255 characters at most)."), "reference")
+    return reference
+
+
+def _clean_properties(properties: Mapping[str, Any] | None) -> dict[str, str]:
+    if properties is None:
+        return {}
+    if not isinstance(properties, Mapping):
+        raise InvalidInput("invalid_properties", _("Properties must be a set of names and texts."), field="properties")
+    if len(properties) > PROPERTIES_MAX:
+        raise InvalidInput(
+            "too_many_properties", _("A sharing has at most %d properties.") % PROPERTIES_MAX, field="properties"
+        )
+    cleaned = {}
+    for key, value in properties.items():
+        if not isinstance(key, str) or not key.strip() or len(key) > PROPERTY_KEY_MAX:
+            raise InvalidInput(
+                "invalid_property_name",
+                _("Property names are texts of 1 to %d characters.") % PROPERTY_KEY_MAX,
+                field="properties",
+            )
+        if value is None:
+            continue
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise InvalidInput(
+                "invalid_property_value", _("The property “%s” must be a text.") % key, field="properties"
+            )
+        value = str(value).strip()
+        if len(value) > PROPERTY_VALUE_MAX:
+            raise InvalidInput(
+                "property_too_long",
+                _("The property “%(key)s” is too long (%(max)d characters at most).")
+                % {"key": key, "max": PROPERTY_VALUE_MAX},
+                field="properties",
+            )
+        if value:
+            cleaned[key.strip()] = value
+    return cleaned
+
+
+def _clean_data_packs(codes) -> list[str]:
+    if codes is None:
+        return list(ALL_DATA_PACKS)
+    if isinstance(codes, str) or not isinstance(codes, Iterable):
+        raise InvalidInput("invalid_data_packs", _("Data packs must be a list of codes."), field="data_packs")
+    try:
+        packs = normalise_data_packs(codes)
+    except ValueError as error:
+        raise InvalidInput("unknown_data_pack", _("Unknown data pack: %s.") % error, field="data_packs") from None
+    if not packs:
+        raise InvalidInput("data_packs_required", _("Choose at least one data pack."), field="data_packs")
+    return packs
+
+
+def _clean_datetime(value, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise InvalidInput("invalid_datetime", _("Give a date and time with a time zone."), field=field)
+    return value
+
+
+def _raise_refusal(refusal: lifecycle.Refusal | None) -> None:
+    if refusal is None:
+        return
+    error_class = RuleConflict if refusal.conflict else InvalidInput
+    raise error_class(refusal.code, refusal.message, field=refusal.field or None)
+
+
+def _machines_for_sharing(*, owner: Organisation, machine_ids) -> list[Machine]:
+    """The machines to share: at least one, all owned by the owner. Received machines are never shared on."""
+    try:
+        ids = {uuid.UUID(str(machine_id)) for machine_id in machine_ids}
+    except (TypeError, ValueError, AttributeError):
+        raise InvalidInput("invalid_machine_id", _("Machine ids must be UUIDs."), field="machines") from None
+    if not ids:
+        raise InvalidInput("machines_required", _("Choose at least one machine."), field="machines")
+    machines = list(Machine.objects.filter(pk__in=ids, organisation=owner).order_by("make", "model", "serial_number"))
+    missing = ids - {machine.pk for machine in machines}
+    if missing:
+        if ReceivedMachine.objects.filter(organisation=owner, machine_id__in=missing).exists():
+            raise RuleConflict(
+                "resharing_forbidden",
+                _("Machines shared with your organisation can never be shared on."),
+                field="machines",
+            )
+        raise InvalidInput(
+            "unknown_machine",
+            _("Unknown machine: %s.") % ", ".join(sorted(str(machine_id) for machine_id in missing)),
+            field="machines",
+        )
+    return machines
+
+
+def _resolve_recipient(*, owner: Organisation, email: str) -> Organisation | None:
+    """The recipient's organisation if they already have one; refuses members of the owner organisation."""
+    user = User.objects.filter(email=email).select_related("organisation").first()
+    if user is None or user.organisation_id is None:
+        return None
+    if user.organisation_id == owner.pk:
+        raise InvalidInput(
+            "recipient_in_own_organisation",
+            _("The recipient is a member of your own organisation; share with another organisation."),
+            field="recipient_email",
+        )
+    return user.organisation
+
+
+def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine]) -> None:
+    """Put machines in the beneficiary's fleet the first time it receives them, named "model serial-number"."""
+    machines = list(machines)
+    existing = set(
+        ReceivedMachine.objects.filter(organisation=beneficiary, machine__in=machines).values_list(
+            "machine_id", flat=True
+        )
+    )
+    ReceivedMachine.objects.bulk_create(
+        [
+            ReceivedMachine(organisation=beneficiary, machine=machine, name=machine.default_display_name)
+            for machine in machines
+            if machine.pk not in existing
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- sharings --------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sharing_create(
+    *,
+    actor: Actor,
+    machine_ids: Iterable,
+    recipient_email: str,
+    recipient_organisation_name: str = "",
+    reference: str = "",
+    properties: Mapping[str, Any] | None = None,
+    data_packs: Iterable[str] | None = None,
+    notification_enabled: bool = True,
+    start_at: datetime,
+    end_at: datetime | None = None,
+    one_per_machine: bool = False,
+) -> list[Sharing]:
+    """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created."""
+    owner = actor.organisation
+    if owner is None:
+        raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
+    actor.require_admin_of(owner)
+    now = timezone.now()
+
+    machines = _machines_for_sharing(owner=owner, machine_ids=machine_ids)
+    recipient_email = _clean_email(recipient_email)
+    beneficiary = _resolve_recipient(owner=owner, email=recipient_email)
+    recipient_organisation_name = (recipient_organisation_name or "").strip()[:200]
+    if beneficiary is None and not recipient_organisation_name:
+        contact = owner.contacts.filter(email=recipient_email).first()
+        recipient_organisation_name = contact.organisation_name if contact else ""
+        if not recipient_organisation_name:
+            raise InvalidInput(
+                "recipient_organisation_required",
+                _("This recipient has no account yet: give the name of their organisation."),
+                field="recipient_organisation_name",
+            )
+    if beneficiary is not None:
+        recipient_organisation_name = beneficiary.name
+    start_at = _clean_datetime(start_at, "start_at")
+    if start_at is None:
+        raise InvalidInput("start_required", _("Give a start date."), field="start_at")
+    end_at = _clean_datetime(end_at, "end_at")
+    _raise_refusal(lifecycle.creation_dates_refusal(start_at=start_at, end_at=end_at, now=now))
+    reference = _clean_reference(reference)
+    properties = _clean_properties(properties)
+    data_packs = _clean_data_packs(data_packs)
+    if not isinstance(notification_enabled, bool):
+        raise InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled")
+
+    contact_record(
+        organisation=owner,
+        email=recipient_email,
+        organisation_name=recipient_organisation_name,
+        known_organisation=beneficiary,
+    )
+    groups = [[machine] for machine in machines] if one_per_machine else [machines]
+    sharings = []
+    for group in groups:
+        sharing = Sharing(
+            owner=owner,
+            beneficiary=beneficiary,
+            sender=actor.user,
+            sender_label=actor.label,
+            recipient_email=recipient_email,
+            recipient_organisation_name=recipient_organisation_name,
+            reference=reference,
+            properties=properties,
+            data_packs=data_packs,
+            notification_enabled=notification_enabled,
+            start_at=start_at,
+            end_at=end_at,
+        )
+        sharing.status = sharing.status_at(now)
+        sharing.save()
+        SharingMachine.objects.bulk_create([SharingMachine(sharing=sharing, machine=machine) for machine in group])
+        audit_record(
+            actor=actor,
+            organisation=owner,
+            target_type=AuditTarget.SHARING,
+            target_id=sharing.pk,
+            action=AuditAction.CREATED,
+            changes=[
+                ("machines", None, [str(machine.pk) for machine in group]),
+                ("recipient_email", None, recipient_email),
+                ("beneficiary", None, beneficiary),
+                ("start_at", None, start_at),
+                ("end_at", None, end_at),
+                ("reference", None, reference),
+                ("properties", None, properties),
+                ("data_packs", None, data_packs),
+                ("notification_enabled", None, notification_enabled),
+                ("status", None, sharing.status),
+            ],
+            now=now,
+        )
+        sharings.append(sharing)
+    if beneficiary is not None:
+        _receive_machines(beneficiary=beneficiary, machines=machines)
+    return sharings
+
+
+def _locked_sharing(sharing: Sharing) -> Sharing:
+    """Re-read the sharing under a row lock so concurrent changes queue up instead of overwriting each other."""
+    return Sharing.objects.select_for_update().select_related("owner", "beneficiary").get(pk=sharing.pk)
+
+
+@transaction.atomic
+def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]) -> Sharing:
+    """Change some of a sharing's fields; only the keys present in `changes` are touched (an `end_at` of None clears
+    the end). Machines can never change: that is a new sharing."""
+    actor.require_admin_of(sharing.owner)
+    if "machines" in changes or "machine_ids" in changes:
+        raise RuleConflict(
+            "machines_locked",
+            _("The machines of a sharing cannot be changed: stop or delete this sharing and create a new one."),
+            field="machines",
+        )
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidInput("unknown_field", _("Unknown field: %s.") % ", ".join(sorted(unknown)))
+
+    sharing = _locked_sharing(sharing)
+    now = timezone.now()
+    status = sharing.status_at(now)
+    before = {field: getattr(sharing, field) for field in UPDATABLE_FIELDS}
+    before["beneficiary"] = sharing.beneficiary
+
+    new_start = _clean_datetime(changes["start_at"], "start_at") if "start_at" in changes else sharing.start_at
+    if "start_at" in changes and new_start is None:
+        raise InvalidInput("start_required", _("Give a start date."), field="start_at")
+    new_end = _clean_datetime(changes["end_at"], "end_at") if "end_at" in changes else sharing.end_at
+    if new_start != sharing.start_at:
+        _raise_refusal(
+            lifecycle.start_change_refusal(
+                status=status, current_start=sharing.start_at, new_start=new_start, end_at=new_end, now=now
+            )
+        )
+    if new_end != sharing.end_at:
+        _raise_refusal(
+            lifecycle.end_change_refusal(
+                status=status, current_end=sharing.end_at, new_end=new_end, start_at=new_start, now=now
+            )
+        )
+    sharing.start_at, sharing.end_at = new_start, new_end
+
+    if "data_packs" in changes:
+        packs = _clean_data_packs(changes["data_packs"])
+        if packs != sharing.data_packs:
+            _raise_refusal(lifecycle.data_packs_change_refusal(status=status, start_at=before["start_at"], now=now))
+            sharing.data_packs = packs
+    if "reference" in changes:
+        sharing.reference = _clean_reference(changes["reference"])
+    if "properties" in changes:
+        sharing.properties = _clean_properties(changes["properties"])
+    if "notification_enabled" in changes:
+        if not isinstance(changes["notification_enabled"], bool):
+            raise InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled")
+        sharing.notification_enabled = changes["notification_enabled"]
+    if "recipient_email" in changes or "recipient_organisation_name" in changes:
+        _change_recipient(
+            sharing=sharing,
+            status=status,
+            email=changes.get("recipient_email", sharing.recipient_email),
+            organisation_name=changes.get("recipient_organisation_name"),
+        )
+
+    after = {field: getattr(sharing, field) for field in UPDATABLE_FIELDS}
+    after["beneficiary"] = sharing.beneficiary
+    diff = [(field, before[field], after[field]) for field in sorted(after) if before[field] != after[field]]
+    if not diff:
+        return sharing
+    old_status = sharing.status
+    sharing.status = sharing.status_at(now)
+    if sharing.status != old_status:
+        diff.append(("status", old_status, sharing.status))
+    sharing.save()
+    if sharing.beneficiary_id is not None and before["beneficiary"] is None:
+        _receive_machines(beneficiary=sharing.beneficiary, machines=sharing.machines.all())
+    if sharing.beneficiary_id is not None:
+        contact_record(
+            organisation=sharing.owner, email=sharing.recipient_email, known_organisation=sharing.beneficiary
+        )
+    else:
+        contact_record(
+            organisation=sharing.owner,
+            email=sharing.recipient_email,
+            organisation_name=sharing.recipient_organisation_name,
+        )
+    audit_record(
+        actor=actor,
+        organisation=sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=sharing.pk,
+        action=AuditAction.UPDATED,
+        changes=diff,
+        now=now,
+    )
+    return sharing
+
+
+def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation_name: str | None) -> None:
+    """While pending, any e-mail (an existing user's organisation becomes the beneficiary). Once the beneficiary is
+    known, only another user of that same organisation."""
+    email = _clean_email(email)
+    if sharing.beneficiary_id is None:
+        if status != SharingStatus.PENDING:
+            raise RuleConflict(
+                "recipient_locked",
+                _("This sharing has ended; its recipient can no longer be changed."),
+                field="recipient_email",
+            )
+        beneficiary = _resolve_recipient(owner=sharing.owner, email=email)
+        if organisation_name is not None:
+            sharing.recipient_organisation_name = organisation_name.strip()[:200]
+        if beneficiary is not None:
+            sharing.beneficiary = beneficiary
+            sharing.recipient_organisation_name = beneficiary.name
+        elif not sharing.recipient_organisation_name:
+            raise InvalidInput(
+                "recipient_organisation_required",
+                _("This recipient has no account yet: give the name of their organisation."),
+                field="recipient_organisation_name",
+            )
+        sharing.recipient_email = email
+        return
+    if email == sharing.recipient_email:
+        return
+    if not User.objects.filter(email=email, organisation_id=sharing.beneficiary_id).exists():
+        raise RuleConflict(
+            "recipient_other_organisation",
+            _(
+                "The new recipient must be a user of %(organisation)s. To share with another organisation, "
+                "create a new sharing."
+            )
+            % {"organisation": sharing.beneficiary.name},
+            field="recipient_email",
+        )
+    sharing.recipient_email = email
+
+
+@transaction.atomic
+def sharing_stop(*, actor: Actor, sharing: Sharing) -> Sharing:
+    """Stop a pending, scheduled or in-progress sharing now. The beneficiary keeps the history up to this moment."""
+    actor.require_admin_of(sharing.owner)
+    sharing = _locked_sharing(sharing)
+    now = timezone.now()
+    status = sharing.status_at(now)
+    if not lifecycle.can_stop(status):
+        raise RuleConflict("sharing_ended", _("This sharing has already ended (%s).") % SharingStatus(status).label)
+    old_status = sharing.status
+    sharing.stopped_at = now
+    sharing.status = SharingStatus.STOPPED
+    sharing.save(update_fields=["stopped_at", "status", "updated_at"])
+    audit_record(
+        actor=actor,
+        organisation=sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=sharing.pk,
+        action=AuditAction.STOPPED,
+        changes=[("stopped_at", None, now), ("status", old_status, sharing.status)],
+        now=now,
+    )
+    return sharing
+
+
+@transaction.atomic
+def sharing_delete(*, actor: Actor, sharing: Sharing) -> None:
+    """Delete a sharing that exposed nothing yet. The audit trail keeps its id and what it was."""
+    actor.require_admin_of(sharing.owner)
+    sharing = _locked_sharing(sharing)
+    now = timezone.now()
+    _raise_refusal(lifecycle.deletion_refusal(status=sharing.status_at(now), start_at=sharing.start_at, now=now))
+    machine_ids = list(sharing.sharing_machines.values_list("machine_id", flat=True))
+    audit_record(
+        actor=actor,
+        organisation=sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=sharing.pk,
+        action=AuditAction.DELETED,
+        changes=[
+            ("machines", [str(machine_id) for machine_id in machine_ids], None),
+            ("recipient_email", sharing.recipient_email, None),
+            ("reference", sharing.reference, None),
+            ("start_at", sharing.start_at, None),
+            ("end_at", sharing.end_at, None),
+        ],
+        now=now,
+    )
+    beneficiary_id = sharing.beneficiary_id
+    sharing.delete()
+    if beneficiary_id is not None:
+        # A machine leaves the beneficiary's fleet when no other sharing brings it there.
+        still_shared = SharingMachine.objects.filter(
+            sharing__beneficiary_id=beneficiary_id, machine_id__in=machine_ids
+        ).values_list("machine_id", flat=True)
+        ReceivedMachine.objects.filter(organisation_id=beneficiary_id, machine_id__in=machine_ids).exclude(
+            machine_id__in=still_shared
+        ).delete()
+
+
+@transaction.atomic
+def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
+    """Attach every pending sharing addressed to `user`'s e-mail to the user's organisation (invitation accepted).
+    Each takes its date-driven status. Returns the sharings attached, so their senders can be told."""
+    if user.organisation_id is None:
+        raise InvalidInput("no_organisation", _("The user has no organisation yet."))
+    now = timezone.now()
+    candidates = (
+        Sharing.objects.select_for_update()
+        .filter(recipient_email=user.email.lower(), beneficiary__isnull=True, stopped_at__isnull=True)
+        .exclude(owner_id=user.organisation_id)
+        .select_related("owner")
+    )
+    attached = []
+    for sharing in candidates:
+        if sharing.status_at(now) != SharingStatus.PENDING:
+            continue  # ended before anyone accepted: nothing to attach
+        old_status = sharing.status
+        sharing.beneficiary = user.organisation
+        sharing.recipient_organisation_name = user.organisation.name
+        sharing.status = sharing.status_at(now)
+        sharing.save(update_fields=["beneficiary", "recipient_organisation_name", "status", "updated_at"])
+        _receive_machines(beneficiary=user.organisation, machines=sharing.machines.all())
+        contact_record(organisation=sharing.owner, email=sharing.recipient_email, known_organisation=user.organisation)
+        audit_record(
+            actor=actor,
+            organisation=sharing.owner,
+            target_type=AuditTarget.SHARING,
+            target_id=sharing.pk,
+            action=AuditAction.BENEFICIARY_ATTACHED,
+            changes=[("beneficiary", None, user.organisation), ("status", old_status, sharing.status)],
+            now=now,
+        )
+        attached.append(sharing)
+    return attached
+
+
+def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
+    """Move due sharings to the status their dates give them and audit each move. Reads only due rows (two partial
+    indexes), claims each row with a conditional update so that two runs never move one twice, and catches up after
+    any downtime in one pass. Returns how many sharings moved."""
+    now = now or timezone.now()
+    due_ids = set(
+        Sharing.objects.filter(
+            status__in=[SharingStatus.PENDING, SharingStatus.SCHEDULED], start_at__lte=now, beneficiary__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    due_ids |= set(
+        Sharing.objects.filter(status__in=lifecycle.OPEN_STATUSES, end_at__lte=now).values_list("pk", flat=True)
+    )
+    moved = 0
+    for sharing in Sharing.objects.filter(pk__in=due_ids).select_related("owner"):
+        new_status = sharing.status_at(now)
+        if new_status == sharing.status:
+            continue
+        with transaction.atomic():
+            claimed = Sharing.objects.filter(pk=sharing.pk, status=sharing.status).update(
+                status=new_status, updated_at=now
+            )
+            if not claimed:
+                continue  # another run moved it first
+            audit_record(
+                actor=Actor.system(),
+                organisation=sharing.owner,
+                target_type=AuditTarget.SHARING,
+                target_id=sharing.pk,
+                action=AuditAction.STATUS_CHANGED,
+                changes=[("status", sharing.status, new_status)],
+                now=now,
+            )
+        moved += 1
+    return moved
+
+
+# --- received machines -----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def received_machine_update(
+    *,
+    actor: Actor,
+    received_machine: ReceivedMachine,
+    name: str | None = None,
+    workspaces: Iterable[Workspace] | None = None,
+) -> ReceivedMachine:
+    """Rename a received machine or place it in the beneficiary's own workspaces. The owner never sees either."""
+    actor.require_member_of(received_machine.organisation)
+    now = timezone.now()
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("name_required", _("Give the machine a name."), field="name")
+        if len(name) > 200:
+            raise InvalidInput("name_too_long", _("The name is too long (200 characters at most)."), field="name")
+        if name != received_machine.name:
+            audit_record(
+                actor=actor,
+                organisation=received_machine.organisation,
+                target_type=AuditTarget.RECEIVED_MACHINE,
+                target_id=received_machine.pk,
+                action=AuditAction.RENAMED,
+                changes=[("name", received_machine.name, name)],
+                now=now,
+            )
+            received_machine.name = name
+            received_machine.save(update_fields=["name"])
+    if workspaces is not None:
+        workspaces = list(workspaces)
+        if any(workspace.organisation_id != received_machine.organisation_id for workspace in workspaces):
+            raise InvalidInput(
+                "workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces"
+            )
+        before = sorted(str(pk) for pk in received_machine.workspaces.values_list("pk", flat=True))
+        after = sorted(str(workspace.pk) for workspace in workspaces)
+        if before != after:
+            received_machine.workspaces.set(workspaces)
+            audit_record(
+                actor=actor,
+                organisation=received_machine.organisation,
+                target_type=AuditTarget.RECEIVED_MACHINE,
+                target_id=received_machine.pk,
+                action=AuditAction.WORKSPACES_CHANGED,
+                changes=[("workspaces", before, after)],
+                now=now,
+            )
+    return received_machine
