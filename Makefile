@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test lint format chromium demo clean
+.PHONY: run test lint format chromium messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +30,21 @@ chromium:
 run: export DEBUG ?= true
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile.dev
 
 # The whole test suite, with the project checks. DATABASE_URL picks the database (SQLite by default).
 test: $(VENV)/.dev-installed chromium
+	$(BIN)/python manage.py compiletranslations --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=hiboo_connect.test_settings
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Extract translatable strings into locale/fr (needs gettext's xgettext, a development tool only).
+messages: $(VENV)/.dev-installed
+	@command -v xgettext >/dev/null 2>&1 || apt-get install -y -qq gettext >/dev/null
+	$(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=artifacts
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "hiboo_connect",
     "accounts",
     "fleet",
     "sharing",

@@ -344,7 +344,7 @@ def sharing_create(
 
 def _locked_sharing(sharing: Sharing) -> Sharing:
     """Re-read the sharing under a row lock so concurrent changes queue up instead of overwriting each other."""
-    return Sharing.objects.select_for_update().select_related("owner", "beneficiary").get(pk=sharing.pk)
+    return Sharing.objects.select_for_update(of=("self",)).select_related("owner", "beneficiary").get(pk=sharing.pk)
 
 
 @transaction.atomic
@@ -549,7 +549,7 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
         raise InvalidInput("no_organisation", _("The user has no organisation yet."))
     now = timezone.now()
     candidates = (
-        Sharing.objects.select_for_update()
+        Sharing.objects.select_for_update(of=("self",))
         .filter(recipient_email=user.email.lower(), beneficiary__isnull=True, stopped_at__isnull=True)
         .exclude(owner_id=user.organisation_id)
         .select_related("owner")

@@ -2,6 +2,7 @@
 outsider) and a helper to freeze time."""
 
 import datetime as dt
+import os
 
 import pytest
 import time_machine
@@ -10,6 +11,14 @@ from accounts.actors import Actor
 from tests.factories import AdminFactory, MachineFactory, OrganisationFactory, UserFactory
 
 UTC = dt.UTC
+
+
+def pytest_sessionstart(session):
+    """CI runs on PostgreSQL: a CI run that would silently fall back to SQLite fails instead."""
+    from django.db import connection
+
+    if os.environ.get("CI") and connection.vendor != "postgresql":
+        pytest.exit(f"CI must run the tests on PostgreSQL (DATABASE_URL), not {connection.vendor}.", returncode=1)
 
 
 @pytest.fixture
