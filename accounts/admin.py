@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, Organisation, User, Workspace
+from .models import ColleagueInvitation, Contact, Organisation, User, Workspace
 
 
 @admin.register(Organisation)
@@ -44,3 +44,17 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["organisation"]
     search_fields = ["email", "name", "organisation_name"]
     list_select_related = ["organisation", "known_organisation"]
+
+
+@admin.register(ColleagueInvitation)
+class ColleagueInvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role", "organisation"]
+    search_fields = ["email", "organisation__name"]
+    list_select_related = ["organisation", "invited_by"]
+    # Invitations are written by the services (refreshing the token, sending the e-mail): read them here.
+    readonly_fields = ["organisation", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request):
+        return False

@@ -13,3 +13,15 @@ STORAGES = {
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tasks run in the test process: nothing reaches a broker, e-mails land in the locmem outbox.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# SQLite tests use a file, not memory, so that a real Celery worker started by a test (tests/sharing/
+# test_celery_worker.py) sees the same database. One file per test process: parallel runs never share one.
+_database = DATABASES["default"]  # noqa: F405
+if _database["ENGINE"] == "django.db.backends.sqlite3" and not _database["TEST"]["NAME"]:
+    import tempfile
+
+    _database["TEST"]["NAME"] = os.path.join(tempfile.gettempdir(), f"hiboo-test-{os.getpid()}.sqlite3")

@@ -2,11 +2,17 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
+
+from sharing import views as sharing_views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    # The share centre for a logged-in user, the landing page for a visitor.
+    path("", sharing_views.home, name="home"),
+    path("sharings/", include("sharing.urls")),
+    path("fleet/", include("fleet.urls")),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("hiboo_connect.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

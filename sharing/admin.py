@@ -1,8 +1,13 @@
 """Read-mostly admin: sharings change only through the services, so their rules and audit trail hold."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import AuditEvent, ReceivedMachine, Sharing, SharingMachine
+from accounts.actors import Actor
+
+from .models import AuditEvent, Notification, NotificationStatus, ReceivedMachine, Sharing, SharingMachine
+from .services import notification_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -60,3 +65,25 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["actor_label", "target_id"]
     list_select_related = ["organisation"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "message", "to_email", "organisation", "status", "attempts", "sent_at"]
+    list_filter = ["status", "message", "language", "organisation"]
+    search_fields = ["key", "to_email", "sharing__reference"]
+    list_select_related = ["organisation"]
+    date_hierarchy = "created_at"
+    actions = ["retry_failed"]
+
+    @admin.action(description=_("Send the selected failed notifications again"))
+    def retry_failed(self, request, queryset):
+        # Site staff act as the system: the service still checks that each one has failed.
+        failed = list(queryset.filter(status=NotificationStatus.FAILED))
+        for notification in failed:
+            notification_retry(actor=Actor.system(), notification=notification)
+        self.message_user(
+            request,
+            ngettext("%d notification queued again.", "%d notifications queued again.", len(failed)) % len(failed),
+            messages.SUCCESS,
+        )

@@ -135,6 +135,13 @@ def deletion_refusal(*, status: str, start_at: datetime, now: datetime) -> Refus
     """Deleting is allowed only while nothing has been exposed; a started sharing is stopped, never deleted."""
     if nothing_exposed(status=status, start_at=start_at, now=now):
         return None
+    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
+        return Refusal(
+            "sharing_ended",
+            _("This sharing has ended: it is kept, with its audit trail, for the record."),
+            "",
+            True,
+        )
     return Refusal(
         "sharing_started",
         _("This sharing has started: stop it instead, so the beneficiary keeps the history of the shared period."),

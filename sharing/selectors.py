@@ -17,7 +17,7 @@ from fleet.models import FaultCode, Machine, Position, Reading
 from hiboo_connect.errors import NotFound
 
 from .lifecycle import Window
-from .models import AuditEvent, AuditTarget, ReceivedMachine, Sharing
+from .models import AuditEvent, AuditTarget, Notification, NotificationStatus, ReceivedMachine, Sharing
 
 # --- sharings --------------------------------------------------------------------------------------------------------
 
@@ -181,3 +181,43 @@ def _narrow(queryset: QuerySet, since, until) -> QuerySet:
     if until is not None:
         queryset = queryset.filter(timestamp__lt=until)
     return queryset
+
+
+# --- invitations -----------------------------------------------------------------------------------------------------
+
+
+def sharings_pending_for_email(email: str) -> QuerySet[Sharing]:
+    """Pending sharings addressed to an e-mail, newest first: what a person invited by a sharing may accept when they
+    sign up (the organisation name the sender typed pre-fills theirs)."""
+    return (
+        Sharing.objects.filter(
+            recipient_email=(email or "").lower(),
+            beneficiary__isnull=True,
+            stopped_at__isnull=True,
+        )
+        .filter(Q(end_at__isnull=True) | Q(end_at__gt=timezone.now()))
+        .select_related("owner")
+        .order_by("-created_at")
+    )
+
+
+# --- notifications: the owner organisation's outbox -------------------------------------------------------------------
+
+
+def notifications_failed(organisation: Organisation) -> QuerySet[Notification]:
+    """The organisation's notifications that could not be sent, newest first, for its admins to retry."""
+    return (
+        Notification.objects.filter(organisation=organisation, status=NotificationStatus.FAILED)
+        .select_related("sharing")
+        .order_by("-created_at")
+    )
+
+
+def notification_get(*, organisation: Organisation, notification_id) -> Notification:
+    """A notification of the organisation's outbox; anything else is NotFound."""
+    try:
+        return Notification.objects.select_related("organisation", "sharing").get(
+            organisation=organisation, pk=notification_id
+        )
+    except (Notification.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound("notification_not_found", _("No such notification.")) from None

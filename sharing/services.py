@@ -23,13 +23,15 @@ from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 
-from . import lifecycle
+from . import lifecycle, notifications
 from .lifecycle import SharingStatus
 from .models import (
     ActorKind,
     AuditAction,
     AuditEvent,
     AuditTarget,
+    Notification,
+    NotificationStatus,
     ReceivedMachine,
     Sharing,
     SharingMachine,
@@ -113,7 +115,9 @@ def _clean_email(email: str, field: str = "recipient_email") -> str:
 def _clean_reference(reference: str | None) -> str:
     reference = (reference or "").strip()
     if len(reference) > 255:
-        raise InvalidInput("reference_too_long", _("The reference is too long (255 characters at most)."), "reference")
+        raise InvalidInput(
+            "reference_too_long", _("The reference is too long (255 characters at most)."), field="reference"
+        )
     return reference
 
 
@@ -336,6 +340,7 @@ def sharing_create(
             ],
             now=now,
         )
+        notifications.notify_sharing_created(sharing)
         sharings.append(sharing)
     if beneficiary is not None:
         _receive_machines(beneficiary=beneficiary, machines=machines)
@@ -429,7 +434,7 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
             email=sharing.recipient_email,
             organisation_name=sharing.recipient_organisation_name,
         )
-    audit_record(
+    event = audit_record(
         actor=actor,
         organisation=sharing.owner,
         target_type=AuditTarget.SHARING,
@@ -438,6 +443,14 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
         changes=diff,
         now=now,
     )
+    # The new recipient gets the whole summary (current dates included); otherwise the recipient hears of new dates.
+    if after["recipient_email"] != before["recipient_email"]:
+        notifications.notify_recipient_changed(sharing, audit_event=event)
+    elif (after["start_at"], after["end_at"]) != (before["start_at"], before["end_at"]):
+        notifications.notify_dates_changed(
+            sharing, previous_start_at=before["start_at"], previous_end_at=before["end_at"], audit_event=event
+        )
+    notifications.notify_status_changed(sharing, old_status=old_status, new_status=sharing.status)
     return sharing
 
 
@@ -503,6 +516,7 @@ def sharing_stop(*, actor: Actor, sharing: Sharing) -> Sharing:
         changes=[("stopped_at", None, now), ("status", old_status, sharing.status)],
         now=now,
     )
+    notifications.notify_stopped(sharing)
     return sharing
 
 
@@ -574,6 +588,7 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
             changes=[("beneficiary", None, user.organisation), ("status", old_status, sharing.status)],
             now=now,
         )
+        notifications.notify_invitation_accepted(sharing, invitee=user)
         attached.append(sharing)
     return attached
 
@@ -597,11 +612,18 @@ def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
         if new_status == sharing.status:
             continue
         with transaction.atomic():
-            claimed = Sharing.objects.filter(pk=sharing.pk, status=sharing.status).update(
-                status=new_status, updated_at=now
-            )
+            # Claimed only if neither the status nor the fields it was decided from changed since the read: another
+            # run, a stop or an edit of the dates in between wins, and a later run decides again.
+            claimed = Sharing.objects.filter(
+                pk=sharing.pk,
+                status=sharing.status,
+                beneficiary_id=sharing.beneficiary_id,
+                start_at=sharing.start_at,
+                end_at=sharing.end_at,
+                stopped_at=sharing.stopped_at,
+            ).update(status=new_status, updated_at=now)
             if not claimed:
-                continue  # another run moved it first
+                continue
             audit_record(
                 actor=Actor.system(),
                 organisation=sharing.owner,
@@ -611,6 +633,7 @@ def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
                 changes=[("status", sharing.status, new_status)],
                 now=now,
             )
+            notifications.notify_status_changed(sharing, old_status=sharing.status, new_status=new_status)
         moved += 1
     return moved
 
@@ -667,3 +690,16 @@ def received_machine_update(
                 now=now,
             )
     return received_machine
+
+
+# --- notifications ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_retry(*, actor: Actor, notification: Notification) -> Notification:
+    """Send a failed notification again, with a fresh series of attempts. Admins of the owner organisation only."""
+    actor.require_admin_of(notification.organisation)
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status != NotificationStatus.FAILED:
+        raise RuleConflict("notification_not_failed", _("Only a failed notification can be sent again."))
+    return notifications.notification_requeue(notification)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Contact, Organisation, Role, User, Workspace
 from fleet.data_packs import ALL_DATA_PACKS
 from fleet.models import FaultCode, Machine, MachineCategory, Position, Reading
+from sharing.lifecycle import sharing_status
 from sharing.models import ReceivedMachine, Sharing, SharingMachine
 
 
@@ -81,8 +82,17 @@ class SharingFactory(factory.django.DjangoModelFactory):
     sender_label = "factory"
     start_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
     end_at = None
+    stopped_at = None
     data_packs = factory.LazyFunction(lambda: list(ALL_DATA_PACKS))
-    status = factory.LazyAttribute(lambda sharing: Sharing.status_at(sharing, timezone.now()))
+    status = factory.LazyAttribute(
+        lambda sharing: sharing_status(
+            beneficiary_known=sharing.beneficiary is not None,
+            start_at=sharing.start_at,
+            end_at=sharing.end_at,
+            stopped_at=sharing.stopped_at,
+            now=timezone.now(),
+        )
+    )
 
     @factory.post_generation
     def machines(obj, create, extracted, **kwargs):

@@ -55,7 +55,7 @@ def login(page, live_server):
     def do_login(email: str, password: str = "password"):
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Log in", exact=True).click()
 
     return do_login

@@ -1,0 +1,41 @@
+"""Routes of the public API, its schema and its docs. Anything else under /api/ answers a JSON 404."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.api import WorkspaceListView
+from fleet.api import AssetListView
+from sharing.api import (
+    AssetReadingsView,
+    ReceivedAssetDetailView,
+    ReceivedAssetListView,
+    SharingDetailView,
+    SharingListView,
+    SharingStopView,
+)
+
+from .errors import api_not_found
+
+app_name = "api"
+
+v1 = [
+    path("sharings", SharingListView.as_view(), name="sharings"),
+    path("sharings/<uuid:id>", SharingDetailView.as_view(), name="sharing"),
+    path("sharings/<uuid:id>/stop", SharingStopView.as_view(), name="sharing-stop"),
+    path("assets", AssetListView.as_view(), name="assets"),
+    path("assets/<uuid:id>/readings", AssetReadingsView.as_view(), name="asset-readings"),
+    path("received-assets", ReceivedAssetListView.as_view(), name="received-assets"),
+    path("received-assets/<uuid:id>", ReceivedAssetDetailView.as_view(), name="received-asset"),
+    path("workspaces", WorkspaceListView.as_view(), name="workspaces"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    re_path(r"^.*$", api_not_found),
+]

@@ -1,0 +1,690 @@
+"""The public API of sharings, received assets and readings (DESIGN §6). Thin: reads go through sharing.selectors and
+the one SharingFilterSet, writes through sharing.services, and the rules live there."""
+
+import re
+
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.selectors import workspaces_of
+from fleet.data_packs import ALL_DATA_PACKS, METRICS
+from hiboo_connect.api import schema as api_schema
+from hiboo_connect.api.errors import camel_case
+from hiboo_connect.api.fields import InstantField, PropertiesField, parse_instant
+from hiboo_connect.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
+from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.serializers import (
+    OrganisationReferenceSerializer,
+    StrictSerializer,
+    WorkspaceReferenceSerializer,
+)
+from hiboo_connect.api.views import ApiView
+from hiboo_connect.errors import InvalidInput, NotFound
+
+from . import selectors, services
+from .filters import Direction, SharingFilterSet
+from .lifecycle import SharingStatus
+
+SHARING_FIELD_NAMES = {
+    "start_at": "startDate",
+    "end_at": "endDate",
+    "machines": "assetIds",
+    "machine_ids": "assetIds",
+    "recipient_email": "recipient",
+    "recipient_organisation_name": "recipientOrganisationName",
+    "data_packs": "dataPacksCodes",
+    "notification_enabled": "notificationEnabled",
+}
+#: API query parameter → SharingFilterSet parameter.
+SHARING_FILTERS = {
+    "reference": "reference",
+    "status": "status",
+    "assetId": "asset_id",
+    "recipient": "recipient",
+    "direction": "direction",
+}
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+SHARINGS_DEFAULT_LIMIT, SHARINGS_MAX_LIMIT = 50, 200
+ASSETS_DEFAULT_LIMIT, ASSETS_MAX_LIMIT = 50, 200
+READINGS_DEFAULT_LIMIT, READINGS_MAX_LIMIT = 100, 1000
+
+SHARING_EXAMPLE = {
+    "id": "5f0c8a43-6a43-4c2e-9d0a-3f1b6f4f9b1e",
+    "reference": "CONTRACT-2026-0042",
+    "status": "scheduled",
+    "startDate": "2026-08-01T06:00:00Z",
+    "endDate": "2026-08-31T18:00:00Z",
+    "stoppedAt": None,
+    "assetIds": ["0b6f3d5e-3c1a-4d8e-a1f2-7c9e0d4b2a61"],
+    "recipient": "site.manager@buildco.example",
+    "beneficiary": {"id": "a3c1e1b0-9d53-4d8c-b6a4-2f9f1b7c0e55", "name": "BuildCo"},
+    "owner": {"id": "c7d2f4a9-1e3b-4f6a-8d0c-5b9e2a1f3c77", "name": "Rent & Go"},
+    "dataPacksCodes": ["essential", "usage_hours"],
+    "properties": {"customer": "BuildCo", "site": "Lyon Part-Dieu", "contract": "CONTRACT-2026-0042"},
+    "notificationEnabled": True,
+    "createdAt": "2026-07-12T09:30:00Z",
+    "updatedAt": "2026-07-12T09:30:00Z",
+}
+
+
+# --- serializers -----------------------------------------------------------------------------------------------------
+
+
+class SharingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.SerializerMethodField()
+    startDate = InstantField(source="start_at")
+    endDate = InstantField(source="end_at", allow_null=True)
+    stoppedAt = InstantField(source="stopped_at", allow_null=True)
+    assetIds = serializers.SerializerMethodField()
+    recipient = serializers.EmailField(source="recipient_email")
+    beneficiary = OrganisationReferenceSerializer(allow_null=True)
+    owner = OrganisationReferenceSerializer()
+    dataPacksCodes = serializers.ListField(source="data_packs", child=serializers.ChoiceField(ALL_DATA_PACKS))
+    properties = PropertiesField()
+    notificationEnabled = serializers.BooleanField(source="notification_enabled")
+    createdAt = InstantField(source="created_at")
+    updatedAt = InstantField(source="updated_at")
+
+    @extend_schema_field(serializers.ChoiceField(SharingStatus.values))
+    def get_status(self, sharing) -> str:
+        # Computed from the dates, so it is right even if the periodic job has not moved the cached status yet.
+        return sharing.status_at(self.context.get("now") or timezone.now())
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_assetIds(self, sharing) -> list[str]:
+        return sorted(str(link.machine_id) for link in sharing.sharing_machines.all())
+
+
+class SharingCreateSerializer(StrictSerializer):
+    assetIds = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=500, help_text="Ids from GET /assets."
+    )
+    recipient = serializers.EmailField(max_length=254, help_text="The e-mail of the person the sharing is for.")
+    recipientOrganisationName = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Required when the recipient has no account yet (the sharing is then pending).",
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    startDate = InstantField(help_text="ISO 8601 with a time zone; at most one year in the past.")
+    endDate = InstantField(required=False, allow_null=True, help_text="Empty or null: open-ended.")
+    dataPacksCodes = serializers.ListField(
+        child=serializers.ChoiceField(ALL_DATA_PACKS), required=False, min_length=1, help_text="Default: all."
+    )
+    properties = PropertiesField(required=False)
+    notificationEnabled = serializers.BooleanField(required=False, default=True)
+    onePerAsset = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: one sharing per asset, answered as a page {total, rows}. false: one sharing of all assets.",
+    )
+
+
+class SharingUpdateSerializer(StrictSerializer):
+    startDate = InstantField(required=False, help_text="Only while the current start is in the future.")
+    endDate = InstantField(required=False, allow_null=True, help_text="Only while the current end is empty or ahead.")
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    properties = PropertiesField(required=False, help_text="Replaces all the properties.")
+    recipient = serializers.EmailField(required=False, max_length=254)
+    recipientOrganisationName = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    notificationEnabled = serializers.BooleanField(required=False)
+    dataPacksCodes = serializers.ListField(
+        child=serializers.ChoiceField(ALL_DATA_PACKS), required=False, min_length=1, help_text="Only before start."
+    )
+
+
+SHARING_UPDATE_FIELDS = {
+    "startDate": "start_at",
+    "endDate": "end_at",
+    "reference": "reference",
+    "properties": "properties",
+    "recipient": "recipient_email",
+    "recipientOrganisationName": "recipient_organisation_name",
+    "notificationEnabled": "notification_enabled",
+    "dataPacksCodes": "data_packs",
+}
+
+WarningsSerializer = inline_serializer(
+    "SharingWarning",
+    many=True,
+    fields={
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "sharingId": serializers.UUIDField(),
+        "assetIds": serializers.ListField(child=serializers.UUIDField()),
+    },
+)
+SharingResponse = inline_serializer("SharingResponse", {"data": SharingSerializer()})
+SharingCreatedResponse = inline_serializer(
+    "SharingCreatedResponse",
+    {
+        "data": serializers.JSONField(help_text="A Sharing, or {total, rows} of Sharings when onePerAsset is true."),
+        "warnings": WarningsSerializer,
+    },
+)
+
+
+def _sharings_queryset(queryset):
+    return queryset.select_related("owner", "beneficiary").prefetch_related("sharing_machines")
+
+
+def _serialize_sharings(sharings, now) -> list[dict]:
+    return SharingSerializer(sharings, many=True, context={"now": now}).data
+
+
+def _overlap_warnings(*, organisation, machine_ids, start_at, end_at) -> list[dict]:
+    """The organisation's open sharings that already share some of these machines over an overlapping period:
+    allowed (a renter and a site operator), but reported so that a retry without an Idempotency-Key is noticed."""
+    wanted = {str(machine_id) for machine_id in machine_ids}
+    overlapping = _sharings_queryset(
+        selectors.sharings_overlapping(
+            organisation=organisation, machine_ids=machine_ids, start_at=start_at, end_at=end_at
+        )
+    )
+    warnings = []
+    for sharing in overlapping.order_by("start_at", "pk")[:50]:
+        shared = sorted(
+            str(link.machine_id) for link in sharing.sharing_machines.all() if str(link.machine_id) in wanted
+        )
+        warnings.append(
+            {
+                "code": "overlapping_sharing",
+                "message": _("Already shared over an overlapping period in sharing %(id)s (reference “%(ref)s”).")
+                % {"id": sharing.pk, "ref": sharing.reference},
+                "sharingId": str(sharing.pk),
+                "assetIds": shared,
+            }
+        )
+    return warnings
+
+
+# --- sharings --------------------------------------------------------------------------------------------------------
+
+SHARING_LIST_PARAMETERS = [
+    *page_parameters(default_limit=SHARINGS_DEFAULT_LIMIT, max_limit=SHARINGS_MAX_LIMIT),
+    OpenApiParameter("reference", OpenApiTypes.STR, description="Exact reference, e.g. a contract number."),
+    OpenApiParameter(
+        "status",
+        {"type": "array", "items": {"type": "string", "enum": SharingStatus.values}},
+        description="One or more statuses (repeat the parameter).",
+        explode=True,
+    ),
+    OpenApiParameter("assetId", OpenApiTypes.UUID, description="Sharings of this asset."),
+    OpenApiParameter("recipient", OpenApiTypes.STR, description="Recipient e-mail (case-insensitive)."),
+    OpenApiParameter(
+        "direction",
+        {"type": "string", "enum": Direction.values},
+        description="outgoing: shared by your organisation; incoming: shared with it. Default: both.",
+    ),
+]
+
+
+class SharingListView(ApiView):
+    domain_field_names = SHARING_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="sharings_list",
+        tags=["sharings"],
+        summary="List sharings",
+        description="The sharings your organisation owns or receives, newest start first.",
+        parameters=SHARING_LIST_PARAMETERS,
+        responses={
+            200: OpenApiResponse(
+                page_envelope("Sharing", SharingSerializer),
+                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [SHARING_EXAMPLE]}})],
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request):
+        params = request.query_params
+        errors = {}
+        if any(not UUID_PATTERN.fullmatch(value) for value in params.getlist("assetId")):
+            errors["assetId"] = [_("Give an asset id (a UUID).")]
+        for name in ("status", "direction"):
+            if "" in params.getlist(name):
+                errors[name] = [_("Give a value.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        data = QueryDict(mutable=True)
+        for api_name, filter_name in SHARING_FILTERS.items():
+            if api_name in request.query_params:
+                data.setlist(filter_name, request.query_params.getlist(api_name))
+        filterset = SharingFilterSet(
+            data, organisation=self.organisation, queryset=selectors.sharings_visible_to(self.organisation)
+        )
+        if not filterset.is_valid():
+            names = {filter_name: api_name for api_name, filter_name in SHARING_FILTERS.items()}
+            raise serializers.ValidationError(
+                {names.get(name, camel_case(name)): errors for name, errors in filterset.errors.items()}
+            )
+        page = page_from(request, default_limit=SHARINGS_DEFAULT_LIMIT, max_limit=SHARINGS_MAX_LIMIT)
+        now = timezone.now()
+        queryset = _sharings_queryset(filterset.qs)
+        return Response(page_body(queryset, page, lambda rows: _serialize_sharings(rows, now)))
+
+    @extend_schema(
+        operation_id="sharings_create",
+        tags=["sharings"],
+        summary="Create a sharing",
+        description=(
+            "Share assets with a recipient for a period. With `onePerAsset: false` (the default) one sharing carries "
+            "all the assets and `data` is that Sharing; with `onePerAsset: true` there is one sharing per asset and "
+            "`data` is `{total, rows}` like a list page, whatever the number of assets. `warnings` reports open "
+            "sharings of the same assets over an overlapping period (allowed, never silently doubled). Send an "
+            "Idempotency-Key so that a retry creates nothing new."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=SharingCreateSerializer,
+        responses={
+            201: OpenApiResponse(SharingCreatedResponse, description="Created."),
+            **api_schema.WRITE_ERRORS,
+            409: api_schema.error_response(
+                "The rules forbid it.",
+                "resharing_forbidden",
+                "Machines shared with your organisation can never be shared on.",
+                {"assetIds": ["Machines shared with your organisation can never be shared on."]},
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "One sharing per asset for a contract",
+                request_only=True,
+                value={
+                    "assetIds": ["0b6f3d5e-3c1a-4d8e-a1f2-7c9e0d4b2a61"],
+                    "recipient": "site.manager@buildco.example",
+                    "recipientOrganisationName": "BuildCo",
+                    "reference": "CONTRACT-2026-0042",
+                    "startDate": "2026-08-01T08:00:00+02:00",
+                    "endDate": "2026-08-31T20:00:00+02:00",
+                    "dataPacksCodes": ["essential", "usage_hours"],
+                    "properties": {"customer": "BuildCo", "site": "Lyon Part-Dieu"},
+                    "notificationEnabled": True,
+                    "onePerAsset": True,
+                },
+            ),
+            OpenApiExample(
+                "Created (onePerAsset: false)",
+                response_only=True,
+                status_codes=["201"],
+                value={"data": SHARING_EXAMPLE, "warnings": []},
+            ),
+        ],
+    )
+    def post(self, request):
+        return run_idempotently(self, request, lambda: self._create(request))
+
+    def _create(self, request):
+        serializer = SharingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        end_at = values.get("endDate")
+        warnings = _overlap_warnings(
+            organisation=self.organisation, machine_ids=values["assetIds"], start_at=values["startDate"], end_at=end_at
+        )
+        created = services.sharing_create(
+            actor=self.actor,
+            machine_ids=values["assetIds"],
+            recipient_email=values["recipient"],
+            recipient_organisation_name=values.get("recipientOrganisationName", ""),
+            reference=values.get("reference", ""),
+            properties=values.get("properties"),
+            data_packs=values.get("dataPacksCodes"),
+            notification_enabled=values["notificationEnabled"],
+            start_at=values["startDate"],
+            end_at=end_at,
+            one_per_machine=values["onePerAsset"],
+        )
+        order = {sharing.pk: position for position, sharing in enumerate(created)}
+        sharings = _sharings_queryset(selectors.sharings_outgoing(self.organisation)).filter(pk__in=list(order))
+        rows = _serialize_sharings(sorted(sharings, key=lambda sharing: order[sharing.pk]), timezone.now())
+        data = {"total": len(rows), "rows": rows} if values["onePerAsset"] else rows[0]
+        return Response({"data": data, "warnings": warnings}, status=status.HTTP_201_CREATED)
+
+
+def _sharing_response(sharing, status_code=status.HTTP_200_OK) -> Response:
+    return Response({"data": SharingSerializer(sharing, context={"now": timezone.now()}).data}, status=status_code)
+
+
+class SharingDetailView(ApiView):
+    domain_field_names = SHARING_FIELD_NAMES
+
+    def _sharing(self, sharing_id):
+        return selectors.sharing_get(organisation=self.organisation, sharing_id=sharing_id)
+
+    @extend_schema(
+        operation_id="sharings_retrieve",
+        tags=["sharings"],
+        summary="Get a sharing",
+        responses={
+            200: OpenApiResponse(
+                SharingResponse, examples=[OpenApiExample("A sharing", value={"data": SHARING_EXAMPLE})]
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request, id):
+        return _sharing_response(self._sharing(id))
+
+    @extend_schema(
+        operation_id="sharings_update",
+        tags=["sharings"],
+        summary="Change a sharing",
+        description=(
+            "Send only the fields to change. Dates change only while they are in the future, and only to future "
+            "values; data packs only before the start; the recipient, once the beneficiary is known, only to another "
+            "user of the same organisation. `assetIds` cannot change (409): stop or delete this sharing and create a "
+            "new one."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=SharingUpdateSerializer,
+        responses={
+            200: SharingResponse,
+            **api_schema.WRITE_ERRORS,
+            409: api_schema.error_response(
+                "The rules forbid this change now.",
+                "start_locked",
+                "The start is in the past and can no longer be changed.",
+                {"startDate": ["The start is in the past and can no longer be changed."]},
+            ),
+        },
+        examples=[
+            OpenApiExample("Extend the contract", request_only=True, value={"endDate": "2026-09-30T20:00:00+02:00"}),
+        ],
+    )
+    def patch(self, request, id):
+        return run_idempotently(self, request, lambda: self._update(request, id))
+
+    def _update(self, request, sharing_id):
+        sharing = self._sharing(sharing_id)
+        if isinstance(request.data, dict) and "assetIds" in request.data:
+            # The service refuses it, with the reason and what to do instead.
+            services.sharing_update(
+                actor=self.actor, sharing=sharing, changes={"machine_ids": request.data["assetIds"]}
+            )
+        serializer = SharingUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = {SHARING_UPDATE_FIELDS[name]: value for name, value in serializer.validated_data.items()}
+        return _sharing_response(services.sharing_update(actor=self.actor, sharing=sharing, changes=changes))
+
+    @extend_schema(
+        operation_id="sharings_delete",
+        tags=["sharings"],
+        summary="Delete a sharing",
+        description="Only while nothing has been shared yet (pending, or scheduled). A started sharing is stopped.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **api_schema.WRITE_ERRORS,
+            409: api_schema.error_response(
+                "The sharing has started.",
+                "sharing_started",
+                "This sharing has started: stop it instead, so the beneficiary keeps the history of the shared period.",
+            ),
+        },
+    )
+    def delete(self, request, id):
+        return run_idempotently(self, request, lambda: self._delete(id))
+
+    def _delete(self, sharing_id):
+        services.sharing_delete(actor=self.actor, sharing=self._sharing(sharing_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SharingStopView(ApiView):
+    domain_field_names = SHARING_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="sharings_stop",
+        tags=["sharings"],
+        summary="Stop a sharing now",
+        description="Pending, scheduled or in progress. The beneficiary keeps the history up to now.",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: SharingResponse,
+            **api_schema.WRITE_ERRORS,
+            409: api_schema.error_response(
+                "The sharing has already ended.", "sharing_ended", "This sharing has already ended (Stopped)."
+            ),
+        },
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._stop(id))
+
+    def _stop(self, sharing_id):
+        sharing = selectors.sharing_get(organisation=self.organisation, sharing_id=sharing_id)
+        return _sharing_response(services.sharing_stop(actor=self.actor, sharing=sharing))
+
+
+# --- received assets -------------------------------------------------------------------------------------------------
+
+
+class ReceivedAssetSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="machine_id", help_text="The asset id, as in assetIds and /assets/{id}/readings.")
+    name = serializers.CharField(help_text="Your organisation's name for it.")
+    make = serializers.CharField(source="machine.make")
+    model = serializers.CharField(source="machine.model")
+    serialNumber = serializers.CharField(source="machine.serial_number")
+    category = serializers.CharField(source="machine.category")
+    year = serializers.IntegerField(source="machine.year", allow_null=True)
+    owner = OrganisationReferenceSerializer(source="machine.organisation")
+    workspaces = WorkspaceReferenceSerializer(many=True, source="workspaces.all")
+    receivedAt = InstantField(source="created_at")
+
+
+class ReceivedAssetUpdateSerializer(StrictSerializer):
+    name = serializers.CharField(required=False, max_length=200)
+    workspaces = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=200, help_text="Ids from GET /workspaces; replaces."
+    )
+
+
+ReceivedAssetResponse = inline_serializer("ReceivedAssetResponse", {"data": ReceivedAssetSerializer()})
+RECEIVED_ASSET_EXAMPLE = {
+    "id": "0b6f3d5e-3c1a-4d8e-a1f2-7c9e0d4b2a61",
+    "name": "Excavator 12 – Part-Dieu",
+    "make": "Caterpillar",
+    "model": "320 GC",
+    "serialNumber": "CAT0320GCXYZ01234",
+    "category": "excavator",
+    "year": 2022,
+    "owner": {"id": "c7d2f4a9-1e3b-4f6a-8d0c-5b9e2a1f3c77", "name": "Rent & Go"},
+    "workspaces": [{"id": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "name": "Lyon"}],
+    "receivedAt": "2026-07-12T09:30:00Z",
+}
+
+
+def _received_assets(organisation):
+    return (
+        selectors.received_machines_of(organisation)
+        .select_related("machine__organisation")
+        .prefetch_related("workspaces")
+        .order_by("name", "pk")
+    )
+
+
+class ReceivedAssetListView(ApiView):
+    @extend_schema(
+        operation_id="received_assets_list",
+        tags=["received assets"],
+        summary="List received assets",
+        description="Assets other organisations share (or shared) with yours. They can never be shared on.",
+        parameters=page_parameters(default_limit=ASSETS_DEFAULT_LIMIT, max_limit=ASSETS_MAX_LIMIT),
+        responses={
+            200: OpenApiResponse(
+                page_envelope("ReceivedAsset", ReceivedAssetSerializer),
+                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [RECEIVED_ASSET_EXAMPLE]}})],
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request):
+        page = page_from(request, default_limit=ASSETS_DEFAULT_LIMIT, max_limit=ASSETS_MAX_LIMIT)
+        queryset = _received_assets(self.organisation)
+        return Response(page_body(queryset, page, lambda rows: ReceivedAssetSerializer(rows, many=True).data))
+
+
+class ReceivedAssetDetailView(ApiView):
+    def _received_asset(self, asset_id):
+        received = _received_assets(self.organisation).filter(machine_id=asset_id).first()
+        if received is None:
+            raise NotFound("received_machine_not_found", _("No such machine."))
+        return received
+
+    @extend_schema(
+        operation_id="received_assets_retrieve",
+        tags=["received assets"],
+        summary="Get a received asset",
+        responses={
+            200: OpenApiResponse(
+                ReceivedAssetResponse, examples=[OpenApiExample("One", value={"data": RECEIVED_ASSET_EXAMPLE})]
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request, id):
+        return Response({"data": ReceivedAssetSerializer(self._received_asset(id)).data})
+
+    @extend_schema(
+        operation_id="received_assets_update",
+        tags=["received assets"],
+        summary="Rename a received asset or place it in workspaces",
+        description="Only your organisation sees these; the owner never does.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=ReceivedAssetUpdateSerializer,
+        responses={200: ReceivedAssetResponse, **api_schema.WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Rename and group",
+                request_only=True,
+                value={"name": "Excavator 12 – Part-Dieu", "workspaces": ["9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"]},
+            )
+        ],
+    )
+    def patch(self, request, id):
+        return run_idempotently(self, request, lambda: self._update(request, id))
+
+    def _update(self, request, asset_id):
+        received = self._received_asset(asset_id)
+        serializer = ReceivedAssetUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        workspaces = None
+        if "workspaces" in values:
+            wanted = set(values["workspaces"])
+            workspaces = list(workspaces_of(self.organisation).filter(pk__in=wanted))
+            unknown = wanted - {workspace.pk for workspace in workspaces}
+            if unknown:
+                raise InvalidInput(
+                    "unknown_workspace",
+                    _("Unknown workspace: %s.") % ", ".join(sorted(str(pk) for pk in unknown)),
+                    field="workspaces",
+                )
+        services.received_machine_update(
+            actor=self.actor, received_machine=received, name=values.get("name"), workspaces=workspaces
+        )
+        return Response({"data": ReceivedAssetSerializer(self._received_asset(asset_id)).data})
+
+
+# --- readings --------------------------------------------------------------------------------------------------------
+
+
+class ReadingSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    timestamp = InstantField()
+    value = serializers.FloatField()
+    unit = serializers.SerializerMethodField()
+
+    def get_unit(self, reading) -> str:
+        info = METRICS.get(reading.metric)
+        return info.unit if info else ""
+
+
+class AssetReadingsView(ApiView):
+    @extend_schema(
+        operation_id="assets_readings",
+        tags=["assets"],
+        summary="Readings of an asset",
+        description=(
+            "Numeric readings, oldest first. For your own assets, everything; for received assets, only what their "
+            "sharings grant: readings inside each sharing's period, of that sharing's data packs."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "metric",
+                {"type": "string", "maxLength": 40},
+                description="One metric, e.g. " + ", ".join(list(METRICS)[:4]) + ". Default: all.",
+            ),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATETIME, description="From this instant, included (ISO 8601 with a time zone)."
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATETIME, description="Until this instant, excluded (ISO 8601 with a time zone)."
+            ),
+            *page_parameters(default_limit=READINGS_DEFAULT_LIMIT, max_limit=READINGS_MAX_LIMIT),
+        ],
+        responses={
+            200: OpenApiResponse(
+                page_envelope("Reading", ReadingSerializer),
+                examples=[
+                    OpenApiExample(
+                        "A page",
+                        value={
+                            "data": {
+                                "total": 1,
+                                "rows": [
+                                    {
+                                        "metric": "operating_hours",
+                                        "timestamp": "2026-08-02T10:00:00Z",
+                                        "value": 1234.5,
+                                        "unit": "h",
+                                    }
+                                ],
+                            }
+                        },
+                    )
+                ],
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request, id):
+        machine = selectors.machine_get(organisation=self.organisation, machine_id=id)
+        params = request.query_params
+        errors, bounds = {}, {}
+        for name in ("from", "to"):
+            if name in params:
+                try:
+                    bounds[name] = parse_instant(params[name])
+                except ValueError as error:
+                    errors[name] = [str(error)]
+        metric = params.get("metric") or None
+        if metric is not None and (len(metric) > 40 or "\x00" in metric):
+            errors["metric"] = [_("Unknown metric.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        page = page_from(request, default_limit=READINGS_DEFAULT_LIMIT, max_limit=READINGS_MAX_LIMIT)
+        readings = selectors.readings_visible_to(
+            organisation=self.organisation,
+            machine=machine,
+            metrics=[metric] if metric else None,
+            since=bounds.get("from"),
+            until=bounds.get("to"),
+        ).order_by("timestamp", "metric")
+        return Response(page_body(readings, page, lambda rows: ReadingSerializer(rows, many=True).data))

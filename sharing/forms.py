@@ -1,0 +1,229 @@
+"""The forms of the share centre. They only read and shape what was typed; every rule is the services' and
+lifecycle.py's. Dates are typed in the active time zone (the organisation's) and come out as aware datetimes."""
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import workspaces_of
+from fleet.data_packs import ALL_DATA_PACKS, DataPack
+from fleet.selectors import machines_owned_by
+from hiboo_connect.errors import DomainError
+
+from . import lifecycle
+from .models import Sharing
+
+#: (form field, property key, label): the properties the portal offers a field for.
+PROPERTY_FIELDS = (
+    ("customer", "customer", _("Customer")),
+    ("site", "site", _("Site")),
+    ("contract", "contract", _("Contract")),
+    ("purchase_order", "purchaseOrder", _("Purchase order")),
+    ("project", "project", _("Project")),
+    ("account_number", "accountNumber", _("Account number")),
+)
+PROPERTY_KEYS = {key for _field, key, _label in PROPERTY_FIELDS}
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_INPUT_FORMAT)
+
+
+def _datetime_field(label, *, required=True, help_text=""):
+    return forms.DateTimeField(label=label, required=required, widget=DateTimeLocalInput(), help_text=help_text)
+
+
+def to_the_minute(moment: dt.datetime | None) -> dt.datetime | None:
+    """What a datetime-local input can show: the same instant without seconds."""
+    return moment.replace(second=0, microsecond=0) if moment is not None else None
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it names, or above the form when no field of this form fits."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+class SharingFieldsMixin:
+    """Reads the property fields back into the `properties` mapping the services take."""
+
+    def typed_properties(self) -> dict[str, str]:
+        return {key: self.cleaned_data.get(field, "") for field, key, _label in PROPERTY_FIELDS}
+
+    def property_fields(self):
+        return [self[field] for field, _key, _label in PROPERTY_FIELDS]
+
+
+def _add_property_fields(form):
+    for field, _key, label in PROPERTY_FIELDS:
+        form.fields[field] = forms.CharField(label=label, required=False, max_length=255)
+
+
+class SharingCreateForm(SharingFieldsMixin, forms.Form):
+    recipient_email = forms.EmailField(
+        label=_("Recipient's e-mail"),
+        help_text=_("Pick someone from your contacts or type a new address."),
+    )
+    recipient_organisation_name = forms.CharField(
+        label=_("Recipient's organisation"),
+        required=False,
+        max_length=200,
+        help_text=_("Needed when the recipient has no account yet: they will be invited."),
+    )
+    start_at = _datetime_field(_("Start"))
+    end_at = _datetime_field(_("End"), required=False, help_text=_("Leave empty for an open-ended sharing."))
+    reference = forms.CharField(
+        label=_("Reference"),
+        required=False,
+        max_length=255,
+        help_text=_("A contract, order or site number both sides will recognise."),
+    )
+    data_packs = forms.MultipleChoiceField(
+        label=_("Data packs"),
+        choices=DataPack.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(ALL_DATA_PACKS),
+        required=False,
+    )
+    notification_enabled = forms.BooleanField(label=_("Notify the recipient by e-mail"), required=False, initial=True)
+    machines = forms.ModelMultipleChoiceField(
+        label=_("Machines"), queryset=machines_owned_by(None), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    one_per_machine = forms.BooleanField(
+        label=_("One sharing per machine"),
+        required=False,
+        initial=True,
+        help_text=_("Recommended: a machine can then be stopped or swapped without touching the others."),
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields["machines"].queryset = machines_owned_by(organisation)
+        _add_property_fields(self)
+        if not self.is_bound:
+            self.initial.setdefault("start_at", to_the_minute(timezone.now()))
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "machine_ids": [machine.pk for machine in data["machines"]],
+            "recipient_email": data["recipient_email"],
+            "recipient_organisation_name": data["recipient_organisation_name"],
+            "reference": data["reference"],
+            "properties": self.typed_properties(),
+            # An empty choice is passed on as such: the service says which pack is needed.
+            "data_packs": data["data_packs"],
+            "notification_enabled": data["notification_enabled"],
+            "start_at": data["start_at"],
+            "end_at": data["end_at"],
+            "one_per_machine": data["one_per_machine"],
+        }
+
+
+class MachinePickerForm(forms.Form):
+    """The search and workspace filter above the machine checkboxes of a new sharing."""
+
+    machine_q = forms.CharField(label=_("Search machines"), required=False)
+    machine_workspace = forms.ModelChoiceField(
+        label=_("Workspace"), queryset=workspaces_of(None), required=False, empty_label=_("All workspaces")
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["machine_workspace"].queryset = workspaces_of(organisation)
+
+
+class Lock:
+    """A field the rules no longer let change, with the reason (from lifecycle.py's refusals)."""
+
+    def __init__(self, refusal: lifecycle.Refusal | None):
+        self.locked = refusal is not None and refusal.conflict
+        self.reason = refusal.message if self.locked else ""
+
+
+def sharing_locks(sharing: Sharing, now: dt.datetime) -> dict[str, Lock]:
+    """Which of the sharing's fields can still change. Asks lifecycle.py with a change that only the current state
+    could refuse (a far-future value), so that no rule is written twice."""
+    status = sharing.status_at(now)
+    far_future = now + dt.timedelta(days=365 * 50)
+    return {
+        "start_at": Lock(
+            lifecycle.start_change_refusal(
+                status=status, current_start=sharing.start_at, new_start=far_future, end_at=None, now=now
+            )
+        ),
+        "end_at": Lock(
+            lifecycle.end_change_refusal(
+                status=status, current_end=sharing.end_at, new_end=None, start_at=sharing.start_at, now=now
+            )
+        ),
+        "data_packs": Lock(lifecycle.data_packs_change_refusal(status=status, start_at=sharing.start_at, now=now)),
+    }
+
+
+class SharingEditForm(SharingFieldsMixin, forms.Form):
+    start_at = _datetime_field(_("Start"))
+    end_at = _datetime_field(_("End"), required=False, help_text=_("Leave empty for an open-ended sharing."))
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=255)
+    recipient_email = forms.EmailField(label=_("Recipient's e-mail"))
+    recipient_organisation_name = forms.CharField(label=_("Recipient's organisation"), required=False, max_length=200)
+    notification_enabled = forms.BooleanField(label=_("Notify the recipient by e-mail"), required=False)
+    data_packs = forms.MultipleChoiceField(
+        label=_("Data packs"), choices=DataPack.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, sharing: Sharing, now: dt.datetime, **kwargs):
+        properties = sharing.properties or {}
+        initial = {
+            "start_at": to_the_minute(sharing.start_at),
+            "end_at": to_the_minute(sharing.end_at),
+            "reference": sharing.reference,
+            "recipient_email": sharing.recipient_email,
+            "recipient_organisation_name": sharing.recipient_organisation_name,
+            "notification_enabled": sharing.notification_enabled,
+            "data_packs": list(sharing.data_packs),
+            **{field: properties.get(key, "") for field, key, _label in PROPERTY_FIELDS},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.sharing = sharing
+        _add_property_fields(self)
+        self.locks = sharing_locks(sharing, now)
+        for name, lock in self.locks.items():
+            if lock.locked:
+                self.fields[name].disabled = True
+        if sharing.beneficiary_id is not None:
+            # Once the beneficiary is known, its name is the organisation's own.
+            self.fields["recipient_organisation_name"].disabled = True
+            self.fields["recipient_email"].help_text = _("Another user of %(organisation)s.") % {
+                "organisation": sharing.beneficiary.name
+            }
+
+    def changes(self) -> dict:
+        """Only what the user changed: unchanged fields are not sent, so an untouched locked date is never refused."""
+        data = self.cleaned_data
+        changed = set(self.changed_data)
+        changes = {
+            name: data[name]
+            for name in (
+                "start_at",
+                "end_at",
+                "reference",
+                "recipient_email",
+                "recipient_organisation_name",
+                "notification_enabled",
+                "data_packs",
+            )
+            if name in changed and not self.fields[name].disabled
+        }
+        if changed & {field for field, _key, _label in PROPERTY_FIELDS}:
+            # Keys set through the API that the portal has no field for are kept as they are.
+            kept = {key: value for key, value in (self.sharing.properties or {}).items() if key not in PROPERTY_KEYS}
+            changes["properties"] = {**kept, **self.typed_properties()}
+        return changes

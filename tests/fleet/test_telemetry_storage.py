@@ -1,0 +1,195 @@
+"""Telemetry storage holds at scale: "one machine, some metrics, a time range" is an index range scan on the unique
+index (machine, metric, timestamp), for the owner, for a beneficiary through the selectors and for a plain filter; and
+storing a row twice is harmless (one row, no error, the first value kept).
+
+The plans are read from the database the suite runs on: EXPLAIN (FORMAT JSON) on PostgreSQL, after loading enough rows
+and running ANALYZE so that the planner chooses on real statistics (no enable_seqscan trick), and EXPLAIN QUERY PLAN
+on SQLite, where the index of a table-level UNIQUE constraint is an automatic index whose name is looked up."""
+
+import datetime as dt
+import json
+import os
+import re
+
+import pytest
+from django.db import connection
+
+from fleet.data_packs import ALL_DATA_PACKS, METRICS, Metric
+from fleet.models import FaultCode, Position, Reading
+from fleet.services import telemetry_store
+from sharing.selectors import readings_visible_to
+from tests.factories import MachineFactory, SharingFactory
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
+START = NOW - dt.timedelta(days=100)
+STEP = dt.timedelta(hours=6)
+SAMPLES = 400  # per machine and metric: 100 days every 6 hours
+THREE_METRICS = [Metric.OPERATING_HOURS, Metric.FUEL_USED, Metric.FUEL_REMAINING]
+UNIQUE_INDEX = "fleet_reading_unique_machine_metric_time"
+POSTGRES_MACHINES = 30  # × 16 metrics × 400 samples = 192,000 rows: the planner has a real choice to make
+#: On SQLite the plan does not depend on statistics: a few rows of the metrics the tests read are enough.
+SQLITE_METRICS = [*THREE_METRICS, Metric.COOLANT_TEMPERATURE, Metric.BATTERY_VOLTAGE]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_in_ci(request):
+    """Tests marked `postgres` make their point on PostgreSQL: in CI they fail, never skip, on anything else."""
+    if request.node.get_closest_marker("postgres") and os.environ.get("CI") and connection.vendor != "postgresql":
+        pytest.fail(f"CI runs the suite on PostgreSQL; this run is on {connection.vendor}.")
+
+
+@pytest.fixture
+def fleet(frozen, owner_org, beneficiary_org):
+    """Machines with their metrics sampled every 6 hours for 100 days, a sharing of the first one to the beneficiary
+    (all packs, the last 60 days), and statistics the planner can trust."""
+    frozen(NOW)
+    count = POSTGRES_MACHINES if connection.vendor == "postgresql" else 2
+    machines = [MachineFactory(organisation=owner_org) for _ in range(count)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Set-up at scale in one statement; what is under test is how these rows are read back.
+            cursor.execute(
+                """
+                INSERT INTO fleet_reading (machine_id, metric, timestamp, value, received_at)
+                SELECT machine_id, metric, %s + step * interval '6 hours', step, now()
+                FROM unnest(%s::uuid[]) AS machine_id, unnest(%s::text[]) AS metric,
+                     generate_series(0, %s - 1) AS step
+                """,
+                [START, [machine.pk for machine in machines], list(METRICS), SAMPLES],
+            )
+            cursor.execute("ANALYZE fleet_reading")
+    else:
+        telemetry_store(
+            readings=[
+                Reading(machine=machine, metric=metric, timestamp=START + step * STEP, value=step)
+                for machine in machines
+                for metric in SQLITE_METRICS
+                for step in range(SAMPLES)
+            ]
+        )
+    SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_org,
+        start_at=NOW - dt.timedelta(days=60),
+        data_packs=list(ALL_DATA_PACKS),
+        machines=[machines[0]],
+    )
+    return machines
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def _sqlite_unique_index_name() -> str:
+    """SQLite names the index of a table-level UNIQUE constraint itself (sqlite_autoindex_…): find the one on
+    (machine, metric, timestamp)."""
+    with connection.cursor() as cursor:
+        for _, name, unique, *_ in cursor.execute("PRAGMA index_list(fleet_reading)").fetchall():
+            columns = [row[2] for row in cursor.execute(f'PRAGMA index_info("{name}")').fetchall()]
+            if unique and columns == ["machine_id", "metric", "timestamp"]:
+                return name
+    raise AssertionError("fleet_reading has no unique index on (machine_id, metric, timestamp)")
+
+
+def assert_range_scan_on_unique_index(queryset) -> str:
+    """The query reads fleet_reading only through the unique index, bounded on machine, metric and timestamp."""
+    if connection.vendor == "postgresql":
+        plan_text = queryset.explain(format="json")
+        nodes = list(_plan_nodes(json.loads(plan_text)[0]["Plan"]))
+        scans = [node for node in nodes if node.get("Relation Name") == "fleet_reading" or "Index Name" in node]
+        assert scans, plan_text
+        assert not [node for node in scans if node["Node Type"] == "Seq Scan"], plan_text
+        index_scans = [node for node in scans if node.get("Index Name") == UNIQUE_INDEX]
+        assert index_scans, plan_text
+        for node in index_scans:
+            assert node["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan"), plan_text
+            condition = node["Index Cond"]
+            # e.g. ((machine_id = '…'::uuid) AND ((metric)::text = ANY ('{…}'::text[])) AND ("timestamp" >= '…') AND …)
+            assert re.search(r"\bmachine_id = ", condition), plan_text
+            assert re.search(r"\bmetric\)?(::text)? = ", condition), plan_text
+            assert re.search(r"\btimestamp\"? >= ", condition), plan_text
+            assert re.search(r"\btimestamp\"? < ", condition), plan_text
+        return plan_text
+    assert connection.vendor == "sqlite", f"no plan check written for {connection.vendor}"
+    plan_text = queryset.explain()
+    readings = [line for line in plan_text.splitlines() if "fleet_reading" in line]
+    assert readings, plan_text
+    index = _sqlite_unique_index_name()
+    for line in readings:
+        assert "SCAN fleet_reading" not in line, plan_text  # a full table scan
+        assert f"USING INDEX {index} " in line or f"USING COVERING INDEX {index} " in line, plan_text
+        assert "(machine_id=? AND metric=? AND timestamp>? AND timestamp<?)" in line, plan_text
+    return plan_text
+
+
+@pytest.mark.postgres
+def test_one_machine_some_metrics_a_time_range_is_an_index_range_scan(fleet, owner_org, beneficiary_org):
+    machine, since = fleet[0], NOW - dt.timedelta(days=30)
+    for organisation in (owner_org, beneficiary_org):
+        queryset = readings_visible_to(
+            organisation=organisation, machine=machine, metrics=THREE_METRICS, since=since, until=NOW
+        ).order_by("metric", "timestamp")
+        assert_range_scan_on_unique_index(queryset)
+        assert queryset.count() == 3 * 30 * 4
+
+    plain = Reading.objects.filter(
+        machine=fleet[1],
+        metric__in=[Metric.COOLANT_TEMPERATURE, Metric.BATTERY_VOLTAGE],
+        timestamp__gte=NOW - dt.timedelta(days=7),
+        timestamp__lt=NOW - dt.timedelta(days=1),
+    )
+    assert_range_scan_on_unique_index(plain)
+    assert plain.count() == 2 * 6 * 4
+
+
+# --- storing twice ---------------------------------------------------------------------------------------------------
+
+
+def test_storing_the_same_reading_twice_keeps_one_row_and_the_first_value(frozen, machine):
+    frozen(NOW)
+    moment = NOW - dt.timedelta(hours=1)
+
+    def reading(value):
+        return Reading(machine=machine, metric=Metric.OPERATING_HOURS, timestamp=moment, value=value)
+
+    telemetry_store(readings=[reading(1204.5)])
+    telemetry_store(readings=[reading(1204.5), reading(9999.0)])  # resent, and a conflicting resend
+
+    assert list(Reading.objects.filter(machine=machine).values_list("metric", "timestamp", "value")) == [
+        (Metric.OPERATING_HOURS, moment, 1204.5)
+    ]
+
+
+def test_storing_the_same_position_twice_keeps_one_row(frozen, machine):
+    frozen(NOW)
+
+    def position():
+        return Position(machine=machine, timestamp=NOW, latitude=45.7606, longitude=4.8597, altitude=170.0)
+
+    telemetry_store(positions=[position(), position()])
+    telemetry_store(positions=[position()])
+
+    assert Position.objects.filter(machine=machine).count() == 1
+
+
+def test_storing_the_same_fault_code_twice_keeps_one_row(frozen, machine):
+    frozen(NOW)
+
+    def fault(identifier):
+        return FaultCode(
+            machine=machine,
+            timestamp=NOW,
+            identifier=identifier,
+            description="Engine coolant temperature: above normal, most severe",
+            severity="high",
+            source="Engine #1",
+        )
+
+    telemetry_store(fault_codes=[fault("110-0")])
+    telemetry_store(fault_codes=[fault("110-0"), fault("100-1")])  # the same code again, and another one
+
+    assert sorted(FaultCode.objects.filter(machine=machine).values_list("identifier", flat=True)) == ["100-1", "110-0"]

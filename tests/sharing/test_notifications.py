@@ -1,0 +1,569 @@
+"""The notification outbox: each e-mail written in the transaction of its change, delivered after commit exactly once,
+retried with backoff on transient SMTP errors, re-dispatched after a broker outage, and retried by an owner admin.
+
+Celery runs eagerly in tests (test_settings), so a task queued at commit runs in the test; e-mails land in the locmem
+outbox. `django_capture_on_commit_callbacks(execute=True)` plays the commit of the test's transaction."""
+
+import datetime as dt
+import smtplib
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from accounts.actors import Actor
+from accounts.services import organisation_create
+from hiboo_connect.errors import NotAllowed, NotFound, RuleConflict
+from sharing import notifications
+from sharing.lifecycle import SharingStatus
+from sharing.models import Notification, NotificationMessage, NotificationStatus
+from sharing.selectors import notification_get, notifications_failed
+from sharing.services import (
+    notification_retry,
+    sharing_create,
+    sharing_lifecycle_run,
+    sharing_stop,
+    sharing_update,
+    sharings_attach_beneficiary,
+)
+from sharing.tasks import notification_deliver_task, notifications_redispatch_task
+from tests.factories import UserFactory
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
+MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def clock(frozen):
+    return frozen(NOW)
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run a block and then what it queued for after commit, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def share(actor, machine, recipient_email, *, start_at, end_at=None, **extra):
+    (sharing,) = sharing_create(
+        actor=actor,
+        machine_ids=[machine.pk],
+        recipient_email=recipient_email,
+        start_at=start_at,
+        end_at=end_at,
+        **extra,
+    )
+    return sharing
+
+
+def sent_to(mailoutbox, email):
+    return [message for message in mailoutbox if message.to == [email]]
+
+
+class DisconnectingBackend(BaseEmailBackend):
+    """An SMTP server that drops the connection: the transient failure the outbox must ride out."""
+
+    calls = 0
+
+    def send_messages(self, email_messages):
+        DisconnectingBackend.calls += 1
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class RefusingBackend(BaseEmailBackend):
+    """An SMTP server that refuses the recipient for good (5xx)."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPRecipientsRefused({email_messages[0].to[0]: (550, b"5.1.1 No such user")})
+
+
+# --- written in the transaction of the change -------------------------------------------------------------------------
+
+
+def test_creation_writes_the_summary_and_sends_it_after_commit(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit() as callbacks:
+        sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY, reference="C-42")
+        (notification,) = Notification.objects.all()
+        assert notification.status == NotificationStatus.PENDING
+        assert mailoutbox == []  # nothing leaves before the commit
+    assert len(callbacks) == 1
+    notification.refresh_from_db()
+    assert notification.key == f"sharing:{sharing.pk}:created"
+    assert notification.message == NotificationMessage.CREATED
+    assert notification.status == NotificationStatus.SENT
+    assert notification.sent_at == NOW
+    assert notification.attempts == 1
+    assert [message.to for message in mailoutbox] == [[beneficiary_admin.email]]
+
+
+def test_a_rolled_back_change_queues_and_sends_nothing(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+        assert Notification.objects.count() == 1
+        raise RuntimeError("the request failed after the service")
+    assert callbacks == []
+    assert Notification.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_pending_sharing_sends_an_invitation_with_a_sign_up_link(clock, commit, admin_actor, machine, mailoutbox):
+    with commit():
+        share(admin_actor, machine, "Site.Manager@newco.example", recipient_organisation_name="NewCo", start_at=NOW)
+    (notification,) = Notification.objects.all()
+    assert notification.message == NotificationMessage.INVITATION
+    (email,) = mailoutbox
+    link = f"{settings.SITE_URL}/accounts/signup/?email=site.manager%40newco.example"
+    assert link in email.body
+    assert f'href="{link}"' in email.alternatives[0].content
+
+
+def test_every_event_of_the_lifecycle_reaches_the_recipient_once(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit():
+        sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 10 * DAY)
+    with commit():
+        sharing_update(actor=admin_actor, sharing=sharing, changes={"end_at": NOW + 20 * DAY})
+    clock.move_to(NOW + 2 * DAY)
+    with commit():
+        sharing_lifecycle_run()
+    clock.move_to(NOW + 3 * DAY)
+    with commit():
+        sharing_stop(actor=admin_actor, sharing=sharing)
+    messages = list(Notification.objects.order_by("created_at").values_list("message", "status"))
+    assert messages == [
+        (NotificationMessage.CREATED, NotificationStatus.SENT),
+        (NotificationMessage.DATES_CHANGED, NotificationStatus.SENT),
+        (NotificationMessage.STARTED, NotificationStatus.SENT),
+        (NotificationMessage.STOPPED, NotificationStatus.SENT),
+    ]
+    assert len(sent_to(mailoutbox, beneficiary_admin.email)) == 4
+
+
+def test_a_sharing_created_in_progress_gets_the_summary_only(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit():
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    with commit():
+        sharing_lifecycle_run()
+    assert list(Notification.objects.values_list("message", flat=True)) == [NotificationMessage.CREATED]
+    assert "The data is available now." in mailoutbox[0].body
+
+
+def test_the_lifecycle_job_run_twice_sends_started_and_ended_once(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit():
+        sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 5 * DAY)
+    clock.move_to(NOW + 2 * DAY)
+    for _run in range(2):
+        with commit():
+            sharing_lifecycle_run()
+    clock.move_to(NOW + 6 * DAY)
+    for _run in range(2):
+        with commit():
+            sharing_lifecycle_run()
+    keys = sorted(Notification.objects.values_list("key", flat=True))
+    assert keys == [f"sharing:{sharing.pk}:{event}" for event in ("created", "ended", "started")]
+    subjects = [message.subject for message in sent_to(mailoutbox, beneficiary_admin.email)]
+    assert len(subjects) == 3
+    assert subjects[1:] == ["A sharing from Rent & Go has started", "A sharing from Rent & Go has ended"]
+
+
+def test_a_sharing_that_started_and_ended_while_beat_was_down_sends_ended_only(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with commit():
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 2 * DAY)
+    clock.move_to(NOW + 3 * DAY)
+    with commit():
+        assert sharing_lifecycle_run() == 1
+    messages = list(Notification.objects.order_by("created_at").values_list("message", flat=True))
+    assert messages == [NotificationMessage.CREATED, NotificationMessage.ENDED]
+
+
+def test_the_delivery_task_run_twice_for_one_row_sends_once(clock, admin_actor, machine, beneficiary_admin, mailoutbox):
+    share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)  # never committed: nothing dispatched
+    (notification,) = Notification.objects.all()
+    notification_deliver_task.delay(str(notification.pk))
+    notification_deliver_task.delay(str(notification.pk))
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+
+
+def test_a_recipient_change_while_pending_moves_the_invitation(clock, commit, admin_actor, machine, mailoutbox):
+    with commit():
+        sharing = share(admin_actor, machine, "first@newco.example", recipient_organisation_name="NewCo", start_at=NOW)
+    with commit():
+        sharing_update(actor=admin_actor, sharing=sharing, changes={"recipient_email": "second@newco.example"})
+    assert [message.to for message in mailoutbox] == [["first@newco.example"], ["second@newco.example"]]
+    assert "email=second%40newco.example" in mailoutbox[1].body
+
+
+# --- the notification switch ------------------------------------------------------------------------------------------
+
+
+def test_switch_off_the_recipient_gets_nothing_and_the_sender_is_still_told(
+    clock, commit, admin_actor, owner_admin, machine, mailoutbox
+):
+    with commit():
+        sharing = share(
+            admin_actor,
+            machine,
+            "boss@newco.example",
+            recipient_organisation_name="NewCo",
+            start_at=NOW + DAY,
+            end_at=NOW + 9 * DAY,
+            notification_enabled=False,
+        )
+        sharing_update(actor=admin_actor, sharing=sharing, changes={"end_at": NOW + 10 * DAY})
+    invitee = UserFactory(email="boss@newco.example", organisation=None)
+    organisation_create(name="NewCo", admin=invitee)
+    with commit():
+        (attached,) = sharings_attach_beneficiary(actor=Actor.for_user(invitee), user=invitee)
+    clock.move_to(NOW + 2 * DAY)
+    with commit():
+        sharing_lifecycle_run()
+    with commit():
+        sharing_stop(actor=admin_actor, sharing=attached)
+    assert list(Notification.objects.values_list("message", "to_email")) == [
+        (NotificationMessage.INVITATION_ACCEPTED, owner_admin.email)
+    ]
+    (email,) = mailoutbox
+    assert email.to == [owner_admin.email]
+    assert email.subject == "boss@newco.example accepted your sharing invitation"
+
+
+def test_a_sharing_sent_by_an_api_key_has_nobody_to_tell_of_the_acceptance(clock, commit, owner_org, machine):
+    api_actor = Actor(organisation=owner_org, api_key=mock.Mock(name="key", is_admin=True), is_admin=True)
+    with commit():
+        share(api_actor, machine, "boss@newco.example", recipient_organisation_name="NewCo", start_at=NOW)
+    invitee = UserFactory(email="boss@newco.example", organisation=None)
+    organisation_create(name="NewCo", admin=invitee)
+    with commit():
+        sharings_attach_beneficiary(actor=Actor.for_user(invitee), user=invitee)
+    assert list(Notification.objects.values_list("message", flat=True)) == [NotificationMessage.INVITATION]
+
+
+# --- the broker down, then back ---------------------------------------------------------------------------------------
+
+
+def test_broker_down_at_commit_then_back_nothing_lost_nothing_doubled(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    with mock.patch.object(
+        notification_deliver_task, "apply_async", side_effect=OperationalError("Error 111 connecting to redis")
+    ) as broker:
+        with commit():
+            share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)  # the request does not fail
+        clock.move_to(NOW + 5 * MINUTE)
+        assert notifications_redispatch_task.delay().get() == 0  # still down: left for the next run
+        assert broker.call_count == 2
+    (notification,) = Notification.objects.all()
+    assert notification.status == NotificationStatus.PENDING
+    assert mailoutbox == []
+
+    assert notifications_redispatch_task.delay().get() == 1  # the broker is back
+    assert notifications_redispatch_task.delay().get() == 0
+    notification_deliver_task.delay(str(notification.pk))
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+
+
+def test_redispatch_leaves_a_fresh_row_to_the_task_queued_at_commit(clock, admin_actor, machine, beneficiary_admin):
+    share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    with mock.patch.object(notification_deliver_task, "apply_async") as broker:
+        assert notifications.notifications_redispatch() == 0
+        clock.move_to(NOW + notifications.REDISPATCH_GRACE)
+        assert notifications.notifications_redispatch() == 1
+    assert broker.call_args.kwargs["expires"] == notifications.REDISPATCH_EXPIRES
+
+
+def test_redispatch_and_a_second_task_while_a_worker_sends_never_send_twice(
+    clock, admin_actor, machine, beneficiary_admin, settings
+):
+    sends = []
+
+    class SlowBackend(LocmemBackend):
+        """While this worker is in the middle of sending, the periodic job and a duplicate task both run."""
+
+        def send_messages(self, email_messages):
+            sends.append(email_messages[0].to)
+            clock.move_to(NOW + 5 * MINUTE)
+            notifications.notifications_redispatch()
+            notification_deliver_task.delay(str(notification.pk))
+            return super().send_messages(email_messages)
+
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    globals()["SlowBackend"] = SlowBackend
+    share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    (notification,) = Notification.objects.all()
+    notification_deliver_task.delay(str(notification.pk))
+    assert sends == [[beneficiary_admin.email]]
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT
+
+
+def test_a_worker_killed_while_sending_is_taken_over_after_the_lease(
+    clock, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    (notification,) = Notification.objects.all()
+    # A worker claimed the row and died before sending: the claim holds for the lease, then the job takes over.
+    Notification.objects.filter(pk=notification.pk).update(attempts=1, next_attempt_at=NOW + notifications.LEASE)
+    clock.move_to(NOW + notifications.LEASE - MINUTE)
+    assert notifications.notifications_redispatch() == 0
+    clock.move_to(NOW + notifications.LEASE + notifications.REDISPATCH_GRACE)
+    assert notifications.notifications_redispatch() == 1
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 2)
+
+
+# --- SMTP failures: retried with backoff, then failed; an admin retries -----------------------------------------------
+
+
+def test_transient_smtp_failures_are_retried_with_backoff_then_failed(
+    clock, commit, admin_actor, machine, beneficiary_admin, settings, mailoutbox
+):
+    settings.EMAIL_BACKEND = f"{__name__}.DisconnectingBackend"
+    DisconnectingBackend.calls = 0
+    with commit():
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    (notification,) = Notification.objects.all()
+    waits = []
+    now = NOW
+    for attempt in range(1, notifications.MAX_ATTEMPTS):
+        notification.refresh_from_db()
+        assert (notification.status, notification.attempts) == (NotificationStatus.PENDING, attempt)
+        assert notification.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+        waits.append(notification.next_attempt_at - now)
+        clock.move_to(now + waits[-1] - dt.timedelta(seconds=1))
+        notification_deliver_task.delay(str(notification.pk))  # too early: not claimed
+        assert DisconnectingBackend.calls == attempt
+        now = notification.next_attempt_at
+        clock.move_to(now)
+        notification_deliver_task.delay(str(notification.pk))
+    assert waits == [dt.timedelta(minutes=minutes) for minutes in (1, 2, 4, 8, 16, 32, 60)]
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (NotificationStatus.FAILED, notifications.MAX_ATTEMPTS)
+    assert DisconnectingBackend.calls == notifications.MAX_ATTEMPTS
+    clock.move_to(now + DAY)
+    assert notifications.notifications_redispatch() == 0  # failed rows wait for an admin
+    assert list(notifications_failed(notification.organisation)) == [notification]
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with commit():
+        notification_retry(actor=admin_actor, notification=notification)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+    assert len(mailoutbox) == 1
+    assert list(notifications_failed(notification.organisation)) == []
+
+
+def test_a_refused_recipient_fails_at_once(clock, commit, admin_actor, machine, beneficiary_admin, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    with commit():
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    (notification,) = Notification.objects.all()
+    assert (notification.status, notification.attempts) == (NotificationStatus.FAILED, 1)
+    assert "550" in notification.last_error
+
+
+@pytest.fixture
+def failed_notification(clock, admin_actor, machine, beneficiary_admin):
+    share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    Notification.objects.update(status=NotificationStatus.FAILED, attempts=notifications.MAX_ATTEMPTS)
+    return Notification.objects.get()
+
+
+def test_only_an_admin_of_the_owner_organisation_retries(
+    failed_notification, member_actor, beneficiary_admin, outsider_admin
+):
+    for actor in (member_actor, Actor.for_user(beneficiary_admin), Actor.for_user(outsider_admin)):
+        with pytest.raises(NotAllowed):
+            notification_retry(actor=actor, notification=failed_notification)
+    failed_notification.refresh_from_db()
+    assert failed_notification.status == NotificationStatus.FAILED
+
+
+def test_a_notification_that_has_not_failed_cannot_be_retried(clock, admin_actor, failed_notification):
+    Notification.objects.update(status=NotificationStatus.SENT)
+    with pytest.raises(RuleConflict):
+        notification_retry(actor=admin_actor, notification=failed_notification)
+
+
+def test_failed_notifications_are_listed_for_their_owner_organisation_only(
+    failed_notification, owner_org, beneficiary_org, outsider_org
+):
+    assert list(notifications_failed(owner_org)) == [failed_notification]
+    assert list(notifications_failed(beneficiary_org)) == []
+    assert notification_get(organisation=owner_org, notification_id=failed_notification.pk) == failed_notification
+    for organisation in (beneficiary_org, outsider_org):
+        with pytest.raises(NotFound):
+            notification_get(organisation=organisation, notification_id=failed_notification.pk)
+    with pytest.raises(NotFound):
+        notification_get(organisation=owner_org, notification_id="not-a-uuid")
+
+
+# --- the e-mails' content ---------------------------------------------------------------------------------------------
+
+
+def test_the_started_email_in_english(clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox):
+    with commit():
+        sharing = share(
+            admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 30 * DAY, reference="C-42"
+        )
+    mailoutbox.clear()
+    clock.move_to(NOW + 2 * DAY)
+    with commit():
+        sharing_lifecycle_run()
+    (email,) = mailoutbox
+    html = email.alternatives[0].content
+    assert email.alternatives[0].mimetype == "text/html"
+    assert email.subject == "The sharing “C-42” from Rent & Go has started"
+    assert email.from_email == settings.DEFAULT_FROM_EMAIL
+    assert email.extra_headers["Message-ID"] == f"<sharing.{sharing.pk}.started@127.0.0.1>"
+    # Plain text is not HTML-escaped; dates are in the beneficiary's time zone (Europe/Paris, UTC+2 in July).
+    assert "The sharing from Rent & Go has started: the data of its machines is now available to BuildCo." in email.body
+    assert "Reference: C-42" in email.body
+    assert f"  - {machine}" in email.body
+    assert "Period: from July 13, 2026, 11 a.m. to Aug. 11, 2026, 11 a.m. (Europe/Paris)" in email.body
+    assert f"{settings.SITE_URL}/" in email.body
+    assert notifications.sharing_url(sharing.pk) in email.body
+    assert '<html lang="en">' in html
+    assert "Rent &amp; Go" in html
+    assert f'href="{notifications.sharing_url(sharing.pk)}"' in html
+    assert "from July 13, 2026, 11 a.m. to Aug. 11, 2026, 11 a.m. (Europe/Paris)" in html
+
+
+def test_the_email_is_in_the_recipients_language_and_time_zone(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
+):
+    beneficiary_admin.language = "fr"
+    beneficiary_admin.save()
+    beneficiary_admin.organisation.timezone = "America/Montreal"
+    beneficiary_admin.organisation.save()
+    with commit():
+        sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY, end_at=NOW + 30 * DAY)
+    (notification,) = Notification.objects.all()
+    assert (notification.language, notification.time_zone) == ("fr", "America/Montreal")
+    (email,) = mailoutbox
+    html = email.alternatives[0].content
+    assert '<html lang="fr">' in html
+    # Dates in French and in Montreal time (UTC-4 in July), whatever our own catalogue holds.
+    assert "11 juillet 2026 05:00" in email.body
+    assert "11 août 2026 05:00" in email.body
+    assert "11 juillet 2026 05:00" in html
+    assert notifications.sharing_url(sharing.pk) in email.body
+    assert f'href="{notifications.sharing_url(sharing.pk)}"' in html
+
+
+@pytest.mark.parametrize(
+    ("user_language", "owner_language", "expected"),
+    [("fr", "en", "fr"), ("", "fr", "en"), (None, "fr", "fr"), (None, "en", "en")],
+    ids=["user-choice", "user-organisation", "no-account-owner", "no-account-default"],
+)
+def test_the_language_is_the_recipients_then_the_owners(
+    clock, admin_actor, owner_org, machine, beneficiary_admin, user_language, owner_language, expected
+):
+    owner_org.language = owner_language
+    owner_org.save()
+    if user_language is None:
+        share(admin_actor, machine, "new@newco.example", recipient_organisation_name="NewCo", start_at=NOW)
+    else:
+        beneficiary_admin.language = user_language
+        beneficiary_admin.save()
+        share(admin_actor, machine, beneficiary_admin.email, start_at=NOW)
+    assert Notification.objects.get().language == expected
+
+
+MESSAGES = [
+    NotificationMessage.INVITATION,
+    NotificationMessage.CREATED,
+    NotificationMessage.STARTED,
+    NotificationMessage.DATES_CHANGED,
+    NotificationMessage.STOPPED,
+    NotificationMessage.ENDED,
+    NotificationMessage.INVITATION_ACCEPTED,
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("message", MESSAGES)
+def test_every_message_renders_in_both_languages(clock, admin_actor, machine, beneficiary_admin, message, language):
+    sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 9 * DAY)
+    sharing.stopped_at = NOW
+    notification = notifications.notification_queue(
+        key=f"test:{message}:{language}",
+        sharing=sharing,
+        message=message,
+        to_email=beneficiary_admin.email,
+        language=language,
+        time_zone="Europe/Paris",
+        context={
+            **notifications._sharing_context(sharing),
+            "reference": "Contract <7> & co",
+            "previous_start_at": (NOW + 2 * DAY).isoformat(),
+            "previous_end_at": None,
+            "invitee_email": "boss@newco.example",
+        },
+    )
+    email = notifications.notification_email(notification)
+    html = email.alternatives[0].content
+    assert email.subject and "\n" not in email.subject
+    assert "&amp;" not in email.subject + email.body  # text parts are never HTML-escaped
+    assert "Contract &lt;7&gt; &amp; co" in html
+    assert "{%" not in email.body + html and "{{" not in email.body + html
+    month = "juillet" if language == "fr" else "July"
+    assert month in email.body and month in html
+    assert f'<html lang="{language}">' in html
+
+
+def test_status_moves_through_an_edit_still_notify(clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox):
+    """An edit after the start but before the job ran moves the cached status itself: "started" must still go."""
+    with commit():
+        sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY)
+    clock.move_to(NOW + 2 * DAY)
+    with commit():
+        sharing_update(actor=admin_actor, sharing=sharing, changes={"reference": "late"})
+    sharing.refresh_from_db()
+    assert sharing.status == SharingStatus.IN_PROGRESS
+    with commit():
+        sharing_lifecycle_run()
+    assert sorted(Notification.objects.values_list("message", flat=True)) == sorted(
+        [NotificationMessage.CREATED, NotificationMessage.STARTED]
+    )
+    assert len(mailoutbox) == 2
+
+
+def test_site_staff_see_the_outbox_and_retry_failed_notifications_from_the_django_admin(
+    client, commit, failed_notification, mailoutbox
+):
+    staff = UserFactory(email="staff@sharecentre.example", organisation=None, is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    response = client.get("/admin/sharing/notification/?status__exact=failed")
+    assert response.status_code == 200
+    assert failed_notification.to_email in response.content.decode()
+    with commit():
+        response = client.post(
+            "/admin/sharing/notification/",
+            {"action": "retry_failed", "_selected_action": [str(failed_notification.pk)]},
+        )
+    assert response.status_code == 302
+    failed_notification.refresh_from_db()
+    assert failed_notification.status == NotificationStatus.SENT
+    assert len(mailoutbox) == 1
