@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test lint format chromium messages clean
+.PHONY: run test lint format system-packages messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,17 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-# Debian's Chromium for the browser tests (Playwright must not download a browser of its own).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "Installing Debian's chromium for the browser tests..."; \
+# Debian's packages the tests need: Chromium for the browser tests (Playwright must not download a browser of its
+# own) and gettext's xgettext for the translation-completeness test.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # Runs the app on the embedded default: SQLite, a Celery worker and beat on the filesystem broker, demo data loaded.
 run: export DEBUG ?= true
@@ -35,16 +40,15 @@ run: $(VENV)/.run-installed
 	$(BIN)/honcho start -f Procfile.dev
 
 # The whole test suite, with the project checks. DATABASE_URL picks the database (SQLite by default).
-test: $(VENV)/.dev-installed chromium
+test: $(VENV)/.dev-installed system-packages
 	$(BIN)/python manage.py compiletranslations --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=hiboo_connect.test_settings
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Extract translatable strings into locale/fr (needs gettext's xgettext, a development tool only).
-messages: $(VENV)/.dev-installed
-	@command -v xgettext >/dev/null 2>&1 || apt-get install -y -qq gettext >/dev/null
-	$(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=artifacts
+# Extract translatable strings into locale/fr with gettext's xgettext (compiling them needs no system tool).
+messages: $(VENV)/.dev-installed system-packages
+	$(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=artifacts --ignore=tests --ignore=bench
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.actors import Actor
 from accounts.models import Organisation, Workspace
 from hiboo_connect.errors import InvalidInput
 
@@ -44,6 +45,18 @@ def machine_create(
         year=year,
         pin=pin,
     )
+    machine.workspaces.set(workspaces)
+    return machine
+
+
+@transaction.atomic
+def machine_set_workspaces(*, actor: Actor, machine: Machine, workspaces: Iterable[Workspace]) -> Machine:
+    """Place one of the organisation's own machines in exactly these workspaces (none takes it out of all of them).
+    Admins of the owner only; the workspaces must be the owner's own."""
+    actor.require_admin_of(machine.organisation)
+    workspaces = list(workspaces)
+    if any(workspace.organisation_id != machine.organisation_id for workspace in workspaces):
+        raise InvalidInput("workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces")
     machine.workspaces.set(workspaces)
     return machine
 

@@ -1,10 +1,19 @@
 """The fleet pages: the organisation's own machines, the machines shared with it (renamed and placed in workspaces
-in place with htmx), and the workspaces that group them. Reads through selectors, writes through services."""
+in place with htmx), a machine's data page (latest values, charts, faults, CSV export, sharing timeline), and the
+workspaces that group them. Reads through selectors, writes through services."""
+
+import csv
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch
-from django.shortcuts import redirect, render
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
@@ -14,9 +23,20 @@ from hiboo_connect.errors import DomainError, NotAllowed
 from hiboo_connect.portal import organisation_page
 from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
+from sharing.lifecycle import SharingStatus
 
-from .forms import ReceivedMachineForm, WorkspaceForm
-from .selectors import machines_owned_by
+from . import charts, telemetry
+from . import services as fleet_services
+from .data_packs import METRICS, DataPack, Metric, pack_of_metric
+from .forms import MachineWorkspacesForm, PeriodForm, ReceivedMachineForm, WorkspaceForm
+from .selectors import (
+    machine_daily_stats,
+    machine_fault_codes,
+    machine_latest_position,
+    machine_latest_readings,
+    machine_readings_in_period,
+    machines_owned_by,
+)
 
 
 def _received_machines(organisation):
@@ -93,6 +113,337 @@ def received_machine_row(request, received_machine_id):
     )
     received = _received_machines(request.organisation).get(pk=received.pk)
     return render(request, "fleet/machines.html#received_row", {"received": received})
+
+
+# --- own machines: placing them in workspaces -------------------------------------------------------------------------
+
+OWN_MACHINE_ROW = "fleet/own_machine_row.html"
+
+
+def _own_machine(request, machine_id):
+    """One of the organisation's own machines, with its workspaces; a received or unknown machine is a 404."""
+    return get_object_or_404(
+        machines_owned_by(request.organisation).prefetch_related(
+            Prefetch("workspaces", queryset=Workspace.objects.order_by("name"))
+        ),
+        pk=machine_id,
+    )
+
+
+@organisation_page(admin=True)
+@require_http_methods(["GET", "POST"])
+def own_machine_workspaces(request, machine_id):
+    """Place one of our machines in our workspaces, in place: GET gives the row's form, POST saves."""
+    machine = _own_machine(request, machine_id)
+    form_options = {"organisation": request.organisation, "auto_id": f"machine-{machine.pk}-%s"}
+    if request.method == "POST":
+        form = MachineWorkspacesForm(request.POST, **form_options)
+        if form.is_valid():
+            try:
+                fleet_services.machine_set_workspaces(
+                    actor=request.actor, machine=machine, workspaces=form.cleaned_data["workspaces"]
+                )
+            except NotAllowed:
+                raise
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                if not request.htmx:
+                    messages.success(request, _("Machine placed in its workspaces."))
+                    return redirect("fleet:machines")
+                machine = _own_machine(request, machine.pk)
+                return render(request, OWN_MACHINE_ROW, {"machine": machine, "saved": True})
+        status = 400
+    else:
+        form = MachineWorkspacesForm(initial={"workspaces": list(machine.workspaces.all())}, **form_options)
+        status = 200
+    context = {"machine": machine, "form": form, "nav": "fleet"}
+    template = OWN_MACHINE_ROW if request.htmx else "fleet/own_machine_workspaces_form.html"
+    return render(request, template, context, status=status)
+
+
+@organisation_page
+@require_GET
+def own_machine_row(request, machine_id):
+    """The row as it reads (the Cancel of the in-place form)."""
+    return render(request, OWN_MACHINE_ROW, {"machine": _own_machine(request, machine_id)})
+
+
+# --- a machine's data page ------------------------------------------------------------------------------------------
+
+DEFAULT_PERIOD_DAYS = 30
+FAULTS_SHOWN = 100
+#: Metrics behind the charts: increments of cumulative counters, and the fuel level.
+CHART_METRICS = (Metric.OPERATING_HOURS, Metric.IDLE_HOURS, Metric.FUEL_USED, Metric.FUEL_REMAINING)
+
+
+class MachineView:
+    """Who is looking at which machine, and what they were given: everything for the owner; for a beneficiary the
+    grants (windows with their packs) computed once from the sharings' dates."""
+
+    def __init__(self, request, machine_id):
+        self.organisation = request.organisation
+        self.now = timezone.now()
+        self.tz = ZoneInfo(self.organisation.timezone)
+        self.machine = sharing_selectors.machine_get(organisation=self.organisation, machine_id=machine_id)
+        self.owned = self.machine.organisation_id == self.organisation.pk
+        self.grants = (
+            None
+            if self.owned
+            else sharing_selectors.access_grants(organisation=self.organisation, machine=self.machine, now=self.now)
+        )
+
+    @property
+    def shared_packs(self) -> set[str]:
+        if self.grants is None:
+            return set(DataPack.values)
+        return {pack for grant in self.grants for pack in grant.packs}
+
+    def windows_of(self, pack: str):
+        return [grant.window for grant in self.grants or () if pack in grant.packs]
+
+    def unshared(self, period: telemetry.Period, pack: str):
+        """Where the period shows nothing because the viewer was not given it (never for the owner)."""
+        if self.grants is None:
+            return []
+        return telemetry.unshared_intervals(period.start, min(period.end, self.now), self.windows_of(pack))
+
+    def default_period(self) -> telemetry.Period:
+        """The last 30 days; for a beneficiary, the last 30 days of what it was given (the shared window when that
+        is shorter, its last days when it is over)."""
+        today = timezone.localdate(self.now, self.tz)
+        last, first_allowed = today, None
+        if self.grants:
+            last = min(today, max(timezone.localdate(grant.window.end, self.tz) for grant in self.grants))
+            first_allowed = min(timezone.localdate(grant.window.start, self.tz) for grant in self.grants)
+        first = last - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        if first_allowed is not None:
+            first = min(max(first, first_allowed), last)
+        return telemetry.Period(first, last, self.tz)
+
+    def period(self, data) -> tuple[telemetry.Period, PeriodForm]:
+        default = self.default_period()
+        if "first" in data or "last" in data:
+            form = PeriodForm(data)
+            if form.is_valid():
+                period = telemetry.Period(form.cleaned_data["first"], form.cleaned_data["last"], self.tz)
+                return period, form
+            return default, form
+        return default, PeriodForm(initial={"first": default.first, "last": default.last})
+
+
+def _format_number(value: float) -> str:
+    rounded = round(value, 2)
+    return formats.number_format(int(rounded) if rounded == int(rounded) else rounded, force_grouping=True)
+
+
+def _latest_values(view: MachineView):
+    """The latest value of each metric, grouped by data pack in the packs' order; packs the viewer was not given are
+    named as such, not shown empty."""
+    readings = machine_latest_readings(organisation=view.organisation, machine=view.machine, now=view.now)
+    shared = view.shared_packs
+    position = (
+        machine_latest_position(organisation=view.organisation, machine=view.machine, now=view.now)
+        if DataPack.ESSENTIAL in shared
+        else None
+    )
+    groups = []
+    for pack, label in DataPack.choices:
+        values = []
+        for metric, info in METRICS.items():
+            if info.pack != pack or metric not in readings:
+                continue
+            reading = readings[metric]
+            if metric == Metric.ENGINE_RUNNING:
+                shown = _("Running") if reading.value >= 0.5 else _("Off")
+            else:
+                shown = _format_number(reading.value)
+            values.append({"label": Metric(metric).label, "value": shown, "unit": info.unit, "at": reading.timestamp})
+        group = {"code": pack, "label": label, "shared": pack in shared, "values": values}
+        if pack == DataPack.ESSENTIAL:
+            group["position"] = position
+            moments = [moment for moment in (position and position.timestamp, *(v["at"] for v in values)) if moment]
+            group["last_seen"] = max(moments, default=None)
+        groups.append(group)
+    return groups
+
+
+CHARTS = (
+    # (chart id, metric, title, unit, kind)
+    ("operating-hours", Metric.OPERATING_HOURS, _lazy("Operating hours per day"), "h", "bars"),
+    ("idle-hours", Metric.IDLE_HOURS, _lazy("Idle hours per day"), "h", "bars"),
+    ("fuel-used", Metric.FUEL_USED, _lazy("Fuel used per day"), "L", "bars"),
+    ("fuel-level", Metric.FUEL_REMAINING, _lazy("Fuel level"), "%", "level"),
+)
+
+
+def _charts(view: MachineView, period: telemetry.Period):
+    shared = view.shared_packs
+    metrics = [metric for metric in CHART_METRICS if pack_of_metric(metric) in shared]
+    stats = (
+        machine_daily_stats(
+            organisation=view.organisation, machine=view.machine, metrics=metrics, period=period, now=view.now
+        )
+        if metrics
+        else {}
+    )
+    result = []
+    for chart_id, metric, title, unit, kind in CHARTS:
+        pack = pack_of_metric(metric)
+        chart = {"id": chart_id, "title": title, "pack": DataPack(pack).label, "svg": None}
+        if pack in shared:
+            unshared = view.unshared(period, pack)
+            chart["unshared"] = bool(unshared)
+            if kind == "bars":
+                values = telemetry.daily_increments(stats.get(metric, {}), period.days)
+                chart["svg"] = charts.bar_chart(
+                    chart_id=chart_id, title=str(title), unit=unit, period=period, values=values, unshared=unshared
+                )
+            else:
+                in_period = {day: value for day, value in stats.get(metric, {}).items() if day >= period.first}
+                chart["svg"] = charts.level_chart(
+                    chart_id=chart_id, title=str(title), unit=unit, period=period, stats=in_period, unshared=unshared
+                )
+        result.append(chart)
+    return result
+
+
+def _sharing_timeline(view: MachineView):
+    """The owner's sharings of this machine on a time axis, with today marked (one query)."""
+    sharings = list(
+        sharing_selectors.sharings_outgoing(view.organisation)
+        .filter(sharing_machines__machine=view.machine)
+        .select_related("beneficiary")
+        .order_by("start_at", "created_at")
+    )
+    if not sharings:
+        return None
+    bars = []
+    for sharing in sharings:
+        status = sharing.status_at(view.now)
+        window = sharing.window
+        who = sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name
+        who = who or sharing.recipient_email
+        label = f"{who} · {sharing.reference}" if sharing.reference else who
+        bars.append(
+            charts.TimelineBar(
+                start=window.start,
+                end=window.end,
+                status=status,
+                status_label=str(dict(SharingStatus.choices)[status]),
+                label=label,
+                url=reverse("sharing:detail", args=[sharing.pk]),
+            )
+        )
+    start = min(min(bar.start for bar in bars), view.now - dt.timedelta(days=30))
+    ends = [bar.end or view.now + dt.timedelta(days=60) for bar in bars]
+    end = max(max(ends), view.now + dt.timedelta(days=30))
+    start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
+    rows = [charts.TimelineRow(label=bar.label, bars=[bar]) for bar in bars]
+    return charts.timeline_chart(
+        chart_id="sharing-timeline",
+        title=_("Sharings of this machine"),
+        rows=rows,
+        start=start,
+        end=end,
+        now=view.now,
+        tz=view.tz,
+    )
+
+
+def _windows(view: MachineView):
+    """What a beneficiary was given, window by window, for the notice at the top of the page."""
+    windows = []
+    for grant in sorted(view.grants or (), key=lambda grant: grant.window.start):
+        sharing_ended = grant.window.end < view.now
+        windows.append(
+            {
+                "start": grant.window.start,
+                "end": grant.window.end,
+                "ongoing": not sharing_ended,
+                "packs": [label for pack, label in DataPack.choices if pack in grant.packs],
+            }
+        )
+    return windows
+
+
+@organisation_page
+@require_GET
+def machine_detail(request, machine_id):
+    view = MachineView(request, machine_id)
+    period, period_form = view.period(request.GET)
+    shared = view.shared_packs
+    faults = []
+    if DataPack.FAULT_CODES in shared:
+        faults = list(
+            machine_fault_codes(organisation=view.organisation, machine=view.machine, period=period, now=view.now)[
+                : FAULTS_SHOWN + 1
+            ]
+        )
+    received_name = None
+    if not view.owned:
+        received_name = (
+            sharing_selectors.received_machines_of(view.organisation)
+            .filter(machine=view.machine)
+            .values_list("name", flat=True)
+            .first()
+        )
+    context = {
+        "nav": "fleet",
+        "machine": view.machine,
+        "owned": view.owned,
+        "name": received_name or f"{view.machine.make} {view.machine.model}",
+        "grants": view.grants,
+        "windows": _windows(view),
+        "faults_shared": DataPack.FAULT_CODES in shared,
+        "unshared_packs": [label for pack, label in DataPack.choices if pack not in shared],
+        "period": period,
+        "period_form": period_form,
+        "packs": _latest_values(view),
+        "charts": _charts(view, period),
+        "faults": faults[:FAULTS_SHOWN],
+        "more_faults": len(faults) > FAULTS_SHOWN,
+        "timeline": _sharing_timeline(view) if view.owned else None,
+        "export_query": f"first={period.first.isoformat()}&last={period.last.isoformat()}",
+    }
+    return render(request, "fleet/machine_detail.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@organisation_page
+@require_GET
+def machine_readings_export(request, machine_id):
+    """The visible readings of the period as CSV, streamed: times in the organisation's zone, with their offset."""
+    view = MachineView(request, machine_id)
+    period, _form = view.period(request.GET)
+    rows = machine_readings_in_period(organisation=view.organisation, machine=view.machine, period=period, now=view.now)
+    tz = view.tz
+    header = [_("Time"), _("Metric"), _("ISO 15143-3 name"), _("Value"), _("Unit"), _("Data pack")]
+
+    def lines():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for timestamp, metric, value in rows.iterator(chunk_size=2000):
+            info = METRICS.get(metric)
+            yield writer.writerow(
+                [
+                    timestamp.astimezone(tz).isoformat(),
+                    metric,
+                    info.iso_name if info else "",
+                    value,
+                    info.unit if info else "",
+                    pack_of_metric(metric),
+                ]
+            )
+
+    filename = f"{view.machine.serial_number}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- workspaces ------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.selectors import contact_get, contacts_search, workspaces_of
@@ -130,6 +130,9 @@ def share_centre(request):
     }
     template = "sharing/share_centre.html"
     fragment = request.htmx and not request.htmx.history_restore_request
+    if request.user.is_organisation_admin and not fragment:
+        # One count, for the discreet link to the failed notifications (the list fragment never shows it).
+        context["failed_notifications"] = selectors.notifications_failed(organisation).count()
     response = render(request, template + "#results" if fragment else template, context)
     if fragment:
         # The address bar keeps only the filters in use, so links to a list stay short and readable.
@@ -558,3 +561,40 @@ def sharing_delete(request, sharing_id):
     if request.htmx:
         return HttpResponseClientRedirect(reverse("home"))
     return redirect("home")
+
+
+# --- failed notifications --------------------------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@organisation_page(admin=True)
+@require_GET
+def notifications_failed(request):
+    """The organisation's e-mails that could not be sent, for its admins to send again."""
+    page = Paginator(selectors.notifications_failed(request.organisation), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"nav": "share_centre", "page_obj": page, "notifications": page.object_list}
+    return render(request, "sharing/notifications_failed.html", context)
+
+
+@organisation_page(admin=True)
+@require_POST
+def notification_retry(request, notification_id):
+    """Send a failed notification again; htmx swaps its row for one saying it is queued."""
+    notification = selectors.notification_get(organisation=request.organisation, notification_id=notification_id)
+    try:
+        notification = services.notification_retry(actor=request.actor, notification=notification)
+    except NotAllowed:
+        raise
+    except DomainError as error:
+        if not request.htmx:
+            messages.error(request, error.message)
+            return redirect("sharing:notifications_failed")
+        context = {"notification": notification, "retry_error": error.message}
+        return render(request, "sharing/notifications_failed.html#notification_row", context, status=409)
+    if not request.htmx:
+        messages.success(request, _("The e-mail to %(email)s will be sent again.") % {"email": notification.to_email})
+        return redirect("sharing:notifications_failed")
+    return render(request, "sharing/notifications_failed.html#notification_row", {"notification": notification})

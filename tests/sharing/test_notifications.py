@@ -533,6 +533,69 @@ def test_every_message_renders_in_both_languages(clock, admin_actor, machine, be
     assert f'<html lang="{language}">' in html
 
 
+REF_FR = "«\u00a0Contract <7> & co\u00a0»"  # French quotes, with the non-breaking spaces of French typography
+FRENCH = {
+    NotificationMessage.INVITATION: (
+        "Rent & Go partage avec vous des données de machines sur le centre de partage",
+        "Rent & Go partage les données de ses machines avec BuildCo sur le centre de partage et vous a adressé ce "
+        "partage.",
+    ),
+    NotificationMessage.CREATED: (
+        f"Rent & Go partage avec vous des données de machines\u00a0: {REF_FR}",
+        "Rent & Go partage les données de ses machines avec BuildCo. "
+        "Les données seront disponibles à partir du début de la période.",
+    ),
+    NotificationMessage.STARTED: (
+        f"Le partage {REF_FR} de Rent & Go a commencé",
+        "Le partage de Rent & Go a commencé\u00a0: les données de ses machines sont désormais disponibles pour "
+        "BuildCo.",
+    ),
+    NotificationMessage.DATES_CHANGED: (
+        f"Nouvelles dates pour le partage {REF_FR} de Rent & Go",
+        "Rent & Go a modifié les dates d’un partage avec BuildCo.",
+    ),
+    NotificationMessage.STOPPED: (
+        f"Rent & Go a arrêté le partage {REF_FR}",
+        "Rent & Go a arrêté ce partage le 12 juillet 2026 11:00 (Europe/Paris). Il ne commencera pas.",
+    ),
+    NotificationMessage.ENDED: (
+        f"Le partage {REF_FR} de Rent & Go est terminé",
+        "Le partage de Rent & Go s’est terminé le 21 juillet 2026 11:00 (Europe/Paris).",
+    ),
+    NotificationMessage.INVITATION_ACCEPTED: (
+        "boss@newco.example a accepté votre invitation au partage",
+        "boss@newco.example a créé un compte pour BuildCo et accepté votre invitation.",
+    ),
+}
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_every_message_is_translated_into_french(clock, admin_actor, machine, beneficiary_admin, message):
+    sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW + DAY, end_at=NOW + 9 * DAY)
+    sharing.stopped_at = NOW
+    notification = notifications.notification_queue(
+        key=f"test:{message}:fr-text",
+        sharing=sharing,
+        message=message,
+        to_email=beneficiary_admin.email,
+        language="fr",
+        time_zone="Europe/Paris",
+        context={
+            **notifications._sharing_context(sharing),
+            "reference": "Contract <7> & co",
+            "previous_start_at": (NOW + 2 * DAY).isoformat(),
+            "previous_end_at": None,
+            "invitee_email": "boss@newco.example",
+        },
+    )
+    email = notifications.notification_email(notification)
+    subject, line = FRENCH[message]
+    assert email.subject == subject
+    assert email.body.startswith("Bonjour,\n")
+    assert line in email.body
+    assert "du 13 juillet 2026 11:00 au 21 juillet 2026 11:00 (Europe/Paris)" in email.body  # the summary's period
+
+
 def test_status_moves_through_an_edit_still_notify(clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox):
     """An edit after the start but before the job ran moves the cached status itself: "started" must still go."""
     with commit():

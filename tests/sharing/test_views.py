@@ -168,9 +168,10 @@ def _bulk_sharings(count, *, owner, beneficiary, machines):
     )
 
 
-#: session, user, organisation, status counts, direction counts, page count, page rows, machines prefetch, and
-#: the workspaces of the filter form (the list fragment htmx swaps in has no form: one query fewer).
-SHARE_CENTRE_QUERIES = 9
+#: session, user, organisation, status counts, direction counts, page count, page rows, machines prefetch, the
+#: workspaces of the filter form and, for an admin, the count of failed notifications (the list fragment htmx swaps in
+#: has neither the form nor the page head: two queries fewer).
+SHARE_CENTRE_QUERIES = 10
 SHARE_CENTRE_FRAGMENT_QUERIES = 8
 
 
