@@ -245,6 +245,8 @@ def timeline_chart(
     every = max(1, math.ceil(len(months) / 8))
     for month in months[::every]:
         position = x(month)
+        if position > TIMELINE_WIDTH - 70:
+            continue  # its label would run off the edge
         body.append(f'<line class="timeline-tick" x1="{position:.1f}" x2="{position:.1f}" y1="{TIMELINE_AXIS - 4}" ')
         body.append(f'y2="{height - 6}"/>')
         body.append(
@@ -287,7 +289,7 @@ def timeline_chart(
         "start": formats.date_format(start.astimezone(tz), "SHORT_DATE_FORMAT"),
         "end": formats.date_format(end.astimezone(tz), "SHORT_DATE_FORMAT"),
     }
-    svg = _frame(chart_id, title, description, body, extra_class=" timeline")
+    svg = _frame(chart_id, title, description, body, extra_class=" sharing-timeline")
     return mark_safe(svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {TIMELINE_WIDTH} {height + 14}"', 1))
 
 

@@ -26,7 +26,11 @@ def extracted_catalogue(tmp_path):
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--symlinks", "--no-obsolete", "-v", "0"],
         cwd=tmp_path,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "hiboo_connect.test_settings", "VAR_DIR": str(tmp_path)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "hiboo_connect.test_settings",
+            "VAR_DIR": str(tmp_path),
+        },
     )
     with (tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po").open("rb") as po_file:
         return read_po(po_file, locale="fr")
@@ -43,4 +47,3 @@ def test_every_string_has_a_french_translation(tmp_path):
             locations = ", ".join(f"{path}:{line}" for path, line in message.locations[:2])
             missing.append(f"{message.id!r} ({locations})")
     assert not missing, f"{len(missing)} strings have no French translation:\n" + "\n".join(missing[:50])
-

@@ -2,7 +2,6 @@
 charts mark what was not shared, the packs it was not given are named. Screenshots at desktop and phone widths."""
 
 import datetime as dt
-import re
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -116,6 +115,7 @@ def test_owner_sees_everything_with_charts_and_the_sharing_timeline(
     expect(timeline.locator(".timeline-in_progress")).to_have_count(1)
     expect(timeline.locator(".timeline-today")).to_have_count(1)
     _shots(page, screenshot, "machine-owner")
+    page.locator(".timeline-panel").screenshot(path=str(SCREENSHOTS / "machine-owner-timeline.png"))
     page.emulate_media(media="print")
     screenshot("machine-owner-print")
     page.emulate_media(media="screen")
