@@ -4,11 +4,9 @@ Every write of these goes through here."""
 import datetime as dt
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 from dataclasses import dataclass
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
 from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConflict
 
@@ -37,8 +34,6 @@ from .models import (
     Workspace,
     new_invitation_token,
 )
-
-logger = logging.getLogger(__name__)
 
 TIMEZONE_NAMES = frozenset(name for name, _label in TIMEZONE_CHOICES)
 
@@ -395,7 +390,11 @@ def _clean_invitation_email(email: str) -> str:
 def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitation:
     """Invite a colleague to the actor's organisation with a role, by e-mail. Inviting an address again refreshes its
     pending invitation (new link, role and expiry) and sends it again. A person who already has an account belongs
-    to an organisation of their own and cannot be invited."""
+    to an organisation of their own and cannot be invited. The e-mail goes through the notification outbox: written
+    in this transaction, sent after commit, retried and re-dispatched like every notification."""
+    # sharing imports this app's models and services: import it here, when both are loaded.
+    from sharing.notifications import notifications_withdraw_colleague_invitation, notify_colleague_invited
+
     organisation = actor.organisation
     if organisation is None:
         raise NotAllowed("no_organisation", _("You need an organisation to invite colleagues."))
@@ -425,18 +424,10 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
         raise InvalidInput(
             "invitation_exists", _("This address was invited a moment ago; refresh the page."), field="email"
         ) from None
-    transaction.on_commit(partial(_colleague_invitation_dispatch, invitation.pk))
+    # A message still unsent for an earlier link would only repeat this one (every message carries the live link).
+    notifications_withdraw_colleague_invitation(invitation)
+    notify_colleague_invited(invitation)
     return invitation
-
-
-def _colleague_invitation_dispatch(invitation_id) -> None:
-    from .tasks import colleague_invitation_send_task  # tasks import this module
-
-    try:
-        colleague_invitation_send_task.delay(invitation_id)
-    except OperationalError:
-        # The broker is down. The invitation is saved and listed as pending: an admin can send it again.
-        logger.exception("Could not queue the e-mail of colleague invitation %s", invitation_id)
 
 
 @transaction.atomic
@@ -477,6 +468,7 @@ def colleague_invitation_refusal(*, invitation: ColleagueInvitation, user: User 
 def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) -> User:
     """The invited person (signed up with the invited e-mail, so it is theirs) joins the inviting organisation with
     the invited role. Pending sharings addressed to their e-mail attach to that organisation, as at any sign-up."""
+    from sharing.notifications import notifications_withdraw_colleague_invitation
     from sharing.services import sharings_attach_beneficiary  # sharing.services imports this module
 
     invitation = ColleagueInvitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
@@ -488,7 +480,8 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
     user.save(update_fields=["organisation", "role"])
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    # Other organisations' invitations to this address can no longer be accepted.
+    notifications_withdraw_colleague_invitation(invitation)
+    # Other organisations' invitations to this address can no longer be accepted (their e-mails go with them).
     ColleagueInvitation.objects.filter(email=invitation.email, accepted_at__isnull=True).delete()
     sharings_attach_beneficiary(actor=Actor.for_user(user), user=user)
     return user

@@ -86,6 +86,8 @@ def _unshared(chart_id: str, period: Period, intervals: list[Window]) -> list[st
         return []
     parts = ['<g class="chart-unshared">']
     scale = PLOT_WIDTH / len(period.days)
+    # Translated outside the f-strings: xgettext does not see calls inside them.
+    not_shared = escape(_("Not shared"))
     for interval in intervals:
         x0 = LEFT + period.position(interval.start) * scale
         x1 = LEFT + period.position(interval.end or period.end) * scale
@@ -93,13 +95,11 @@ def _unshared(chart_id: str, period: Period, intervals: list[Window]) -> list[st
             continue
         parts.append(
             f'<rect x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="{PLOT_HEIGHT}" fill="url(#{chart_id}-hatch)">'
-            f"<title>{escape(_('Not shared'))}</title></rect>"
+            f"<title>{not_shared}</title></rect>"
         )
         if x1 - x0 >= 60:
             middle = (x0 + x1) / 2
-            parts.append(
-                f'<text class="chart-unshared-label" x="{middle:.1f}" y="{TOP + 16}">{escape(_("Not shared"))}</text>'
-            )
+            parts.append(f'<text class="chart-unshared-label" x="{middle:.1f}" y="{TOP + 16}">{not_shared}</text>')
     parts.append("</g>")
     return parts
 
@@ -280,9 +280,10 @@ def timeline_chart(
         body.append("</g>")
     if start <= now <= end:
         today = x(now)
+        today_label = escape(_("Today"))
         body.append(
             f'<g class="timeline-today"><line x1="{today:.1f}" x2="{today:.1f}" y1="{TIMELINE_AXIS - 4}" '
-            f'y2="{height}"/><text x="{today:.1f}" y="{height + 11}">{escape(_("Today"))}</text></g>'
+            f'y2="{height}"/><text x="{today:.1f}" y="{height + 11}">{today_label}</text></g>'
         )
     description = _("%(count)s rows from %(start)s to %(end)s.") % {
         "count": len(rows),

@@ -3,11 +3,14 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Organisation, Workspace
 from hiboo_connect.errors import InvalidInput
+from sharing.audit import audit_record
+from sharing.models import AuditAction, AuditTarget
 
 from .models import FaultCode, Machine, Position, Reading
 
@@ -52,12 +55,24 @@ def machine_create(
 @transaction.atomic
 def machine_set_workspaces(*, actor: Actor, machine: Machine, workspaces: Iterable[Workspace]) -> Machine:
     """Place one of the organisation's own machines in exactly these workspaces (none takes it out of all of them).
-    Admins of the owner only; the workspaces must be the owner's own."""
+    Admins of the owner only; the workspaces must be the owner's own. A change is audited, as on received machines."""
     actor.require_admin_of(machine.organisation)
     workspaces = list(workspaces)
     if any(workspace.organisation_id != machine.organisation_id for workspace in workspaces):
         raise InvalidInput("workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces")
-    machine.workspaces.set(workspaces)
+    before = sorted(str(pk) for pk in machine.workspaces.values_list("pk", flat=True))
+    after = sorted(str(workspace.pk) for workspace in workspaces)
+    if before != after:
+        machine.workspaces.set(workspaces)
+        audit_record(
+            actor=actor,
+            organisation=machine.organisation,
+            target_type=AuditTarget.MACHINE,
+            target_id=machine.pk,
+            action=AuditAction.WORKSPACES_CHANGED,
+            changes=[("workspaces", before, after)],
+            now=timezone.now(),
+        )
     return machine
 
 

@@ -7,14 +7,17 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from accounts import services as account_services
 from accounts.models import Workspace
@@ -24,12 +27,15 @@ from hiboo_connect.portal import organisation_page
 from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
 from sharing.lifecycle import SharingStatus
+from sharing.models import ReceivedMachine
 
 from . import charts, telemetry
 from . import services as fleet_services
 from .data_packs import METRICS, DataPack, Metric, pack_of_metric
+from .filters import MachineFilterSet
 from .forms import MachineWorkspacesForm, PeriodForm, ReceivedMachineForm, WorkspaceForm
 from .selectors import (
+    fleet_facts,
     machine_daily_stats,
     machine_fault_codes,
     machine_latest_position,
@@ -37,6 +43,15 @@ from .selectors import (
     machine_readings_in_period,
     machines_owned_by,
 )
+
+FLEET_PER_PAGE = 25
+
+
+def _workspaces_prefetch(organisation, to_attr=None):
+    # Only the viewer's workspaces: a received machine also sits in its owner's, which the beneficiary never sees.
+    return Prefetch(
+        "workspaces", queryset=Workspace.objects.filter(organisation=organisation).order_by("name"), to_attr=to_attr
+    )
 
 
 def _received_machines(organisation):
@@ -48,19 +63,69 @@ def _received_machines(organisation):
     )
 
 
+def _attach_facts(organisation, machines):
+    """Give each machine of a page (or a single row) its FleetFacts as `machine.facts`."""
+    facts = fleet_facts(organisation=organisation, machines=machines)
+    for machine in machines:
+        machine.facts = facts[machine.pk]
+    return machines
+
+
+def _fleet_rows(organisation, machines):
+    """One row per machine, in the list's order: ("own", machine) or ("received", received machine)."""
+    rows = []
+    for machine in _attach_facts(organisation, list(machines)):
+        if machine.organisation_id == organisation.pk:
+            rows.append(("own", machine))
+        else:
+            received = machine.received_here[0]
+            received.machine = machine  # the machine carries the facts and its owner
+            rows.append(("received", received))
+    return rows
+
+
+def _query_in_use(request) -> str:
+    """The address of the list with only the filters in use, so links to a list stay short and readable."""
+    used = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if any(values):
+            used.setlist(key, [value for value in values if value])
+    return f"{request.path}?{used.urlencode()}" if used else request.path
+
+
 @organisation_page
 @require_GET
 def machines(request):
+    """Own and received machines in one list, filtered by origin, workspace and a search; htmx gets the results
+    fragment of the same template and the address bar follows the filters."""
     organisation = request.organisation
+    filterset = MachineFilterSet(request.GET, organisation=organisation)
+    machines = filterset.qs.select_related("organisation").prefetch_related(
+        _workspaces_prefetch(organisation),
+        Prefetch(
+            "received_as",
+            queryset=ReceivedMachine.objects.filter(organisation=organisation).prefetch_related(
+                _workspaces_prefetch(organisation)
+            ),
+            to_attr="received_here",
+        ),
+    )
+    page = Paginator(machines, FLEET_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "nav": "fleet",
-        "received_machines": _received_machines(organisation),
-        "own_machines": machines_owned_by(organisation)
-        .prefetch_related(Prefetch("workspaces", queryset=Workspace.objects.order_by("name")))
-        .order_by("make", "model", "serial_number"),
-        "workspaces": list(workspaces_of(organisation)),
+        "filterset": filterset,
+        "workspaces": filterset.filters["workspace"].queryset,
+        "page_obj": page,
+        "rows": _fleet_rows(organisation, page.object_list),
+        "filtered": any(value for key, value in request.GET.items() if key != "page" and value),
     }
-    return render(request, "fleet/machines.html", context)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "fleet/machines.html"
+    response = render(request, template + "#results" if fragment else template, context)
+    if fragment:
+        push_url(response, _query_in_use(request))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @organisation_page
@@ -90,6 +155,7 @@ def received_machine_edit(request, received_machine_id):
                     messages.success(request, _("Machine updated."))
                     return redirect("fleet:machines")
                 received = _received_machines(organisation).get(pk=received.pk)
+                _attach_facts(organisation, [received.machine])
                 return render(request, "fleet/machines.html#received_row", {"received": received, "saved": True})
         status = 400
     else:
@@ -112,6 +178,7 @@ def received_machine_row(request, received_machine_id):
         organisation=request.organisation, received_machine_id=received_machine_id
     )
     received = _received_machines(request.organisation).get(pk=received.pk)
+    _attach_facts(request.organisation, [received.machine])
     return render(request, "fleet/machines.html#received_row", {"received": received})
 
 
@@ -121,13 +188,15 @@ OWN_MACHINE_ROW = "fleet/own_machine_row.html"
 
 
 def _own_machine(request, machine_id):
-    """One of the organisation's own machines, with its workspaces; a received or unknown machine is a 404."""
-    return get_object_or_404(
+    """One of the organisation's own machines, with its workspaces and its fleet facts; a received or unknown machine
+    is a 404."""
+    machine = get_object_or_404(
         machines_owned_by(request.organisation).prefetch_related(
             Prefetch("workspaces", queryset=Workspace.objects.order_by("name"))
         ),
         pk=machine_id,
     )
+    return _attach_facts(request.organisation, [machine])[0]
 
 
 @organisation_page(admin=True)
@@ -240,10 +309,12 @@ def _format_number(value: float) -> str:
 def _latest_values(view: MachineView):
     """The latest value of each metric, grouped by data pack in the packs' order; packs the viewer was not given are
     named as such, not shown empty."""
-    readings = machine_latest_readings(organisation=view.organisation, machine=view.machine, now=view.now)
+    readings = machine_latest_readings(
+        organisation=view.organisation, machine=view.machine, now=view.now, grants=view.grants
+    )
     shared = view.shared_packs
     position = (
-        machine_latest_position(organisation=view.organisation, machine=view.machine, now=view.now)
+        machine_latest_position(organisation=view.organisation, machine=view.machine, now=view.now, grants=view.grants)
         if DataPack.ESSENTIAL in shared
         else None
     )
@@ -282,7 +353,12 @@ def _charts(view: MachineView, period: telemetry.Period):
     metrics = [metric for metric in CHART_METRICS if pack_of_metric(metric) in shared]
     stats = (
         machine_daily_stats(
-            organisation=view.organisation, machine=view.machine, metrics=metrics, period=period, now=view.now
+            organisation=view.organisation,
+            machine=view.machine,
+            metrics=metrics,
+            period=period,
+            now=view.now,
+            grants=view.grants,
         )
         if metrics
         else {}
@@ -376,9 +452,13 @@ def machine_detail(request, machine_id):
     faults = []
     if DataPack.FAULT_CODES in shared:
         faults = list(
-            machine_fault_codes(organisation=view.organisation, machine=view.machine, period=period, now=view.now)[
-                : FAULTS_SHOWN + 1
-            ]
+            machine_fault_codes(
+                organisation=view.organisation,
+                machine=view.machine,
+                period=period,
+                now=view.now,
+                grants=view.grants,
+            )[: FAULTS_SHOWN + 1]
         )
     received_name = None
     if not view.owned:
@@ -420,7 +500,9 @@ def machine_readings_export(request, machine_id):
     """The visible readings of the period as CSV, streamed: times in the organisation's zone, with their offset."""
     view = MachineView(request, machine_id)
     period, _form = view.period(request.GET)
-    rows = machine_readings_in_period(organisation=view.organisation, machine=view.machine, period=period, now=view.now)
+    rows = machine_readings_in_period(
+        organisation=view.organisation, machine=view.machine, period=period, now=view.now, grants=view.grants
+    )
     tz = view.tz
     header = [_("Time"), _("Metric"), _("ISO 15143-3 name"), _("Value"), _("Unit"), _("Data pack")]
 

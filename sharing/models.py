@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Workspace
+from accounts.models import ColleagueInvitation, Organisation, Workspace
 from fleet.data_packs import ALL_DATA_PACKS
 from fleet.models import Machine
 
@@ -173,6 +173,7 @@ class AuditAction(models.TextChoices):
 class AuditTarget(models.TextChoices):
     SHARING = "sharing", _("Sharing")
     RECEIVED_MACHINE = "received_machine", _("Received machine")
+    MACHINE = "machine", _("Machine")
 
 
 class AuditEvent(models.Model):
@@ -218,6 +219,7 @@ class NotificationMessage(models.TextChoices):
     STOPPED = "sharing_stopped", _("Sharing stopped")
     ENDED = "sharing_ended", _("Sharing ended")
     INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+    COLLEAGUE_INVITATION = "colleague_invitation", _("Invitation to join the organisation")
 
 
 class NotificationStatus(models.TextChoices):
@@ -228,9 +230,9 @@ class NotificationStatus(models.TextChoices):
 
 class Notification(models.Model):
     """One e-mail to send, written to this outbox in the same transaction as the change that causes it and delivered
-    after commit by a task (see notifications.py). `key` names the sharing, the event and its occurrence, so a re-run
-    or a crash can never write or send one message twice. `context` is what the message says, captured at the moment
-    of the change."""
+    after commit by a task (see notifications.py). It is about a sharing or about a colleague invitation, never both.
+    `key` names that subject, the event and its occurrence, so a re-run or a crash can never write or send one message
+    twice. `context` is what the message says, captured at the moment of the change."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(_("key"), max_length=200, unique=True)
@@ -239,10 +241,26 @@ class Notification(models.Model):
         verbose_name=_("organisation"),
         related_name="notifications",
         on_delete=models.CASCADE,
-        help_text=_("The owner organisation, whose admins see and retry failed notifications."),
+        help_text=_(
+            "The organisation the message speaks for (a sharing's owner, an inviting organisation), whose admins see "
+            "and retry failed notifications."
+        ),
     )
     sharing = models.ForeignKey(
-        Sharing, verbose_name=_("sharing"), related_name="notifications", on_delete=models.CASCADE
+        Sharing,
+        verbose_name=_("sharing"),
+        related_name="notifications",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+    )
+    colleague_invitation = models.ForeignKey(
+        ColleagueInvitation,
+        verbose_name=_("colleague invitation"),
+        related_name="notifications",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
     )
     message = models.CharField(_("message"), max_length=40, choices=NotificationMessage.choices)
     to_email = models.EmailField(_("to"))
@@ -267,6 +285,11 @@ class Notification(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=NotificationStatus.values), name="notification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sharing__isnull=False, colleague_invitation__isnull=True)
+                | models.Q(sharing__isnull=True, colleague_invitation__isnull=False),
+                name="notification_one_subject",
             ),
         ]
         indexes = [

@@ -1,8 +1,9 @@
-"""The notification outbox of DESIGN §3. Services write each e-mail as a Notification row in the transaction of the
-change that causes it; after commit a task delivers the row, exactly once, and a periodic job re-dispatches whatever a
-broker outage or a killed worker left pending.
+"""The notification outbox of DESIGN §3 and §5. Services write each e-mail as a Notification row in the transaction of
+the change that causes it; after commit a task delivers the row, exactly once, and a periodic job re-dispatches whatever
+a broker outage or a killed worker left pending. The sharing e-mails and the accounts app's colleague invitations both
+go through it.
 
-Exactly once rests on three things: a unique key per sharing, event and occurrence (a re-run writes nothing new); a
+Exactly once rests on three things: a unique key per subject, event and occurrence (a re-run writes nothing new); a
 claim by conditional update that pushes `next_attempt_at` a lease ahead (two tasks for one row never both send); and a
 task time limit shorter than the lease (a live worker never still sends when the lease runs out). A worker killed
 between the SMTP hand-off and marking the row sent is the one case that can repeat a message; its Message-ID is derived
@@ -11,7 +12,9 @@ from the key, so the duplicate carries the same identity."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import re
 import smtplib
 import zoneinfo
 from functools import partial
@@ -25,7 +28,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Language, User
+from accounts.emails import colleague_invitation_context
+from accounts.models import ColleagueInvitation, Language, Organisation, User
 
 from .lifecycle import OPEN_STATUSES, SharingStatus
 from .models import AuditEvent, Notification, NotificationMessage, NotificationStatus, Sharing
@@ -105,6 +109,7 @@ def notify_invitation_accepted(sharing: Sharing, *, invitee: User) -> Notificati
         return None
     return notification_queue(
         key=f"sharing:{sharing.pk}:accepted",
+        organisation=sharing.owner,
         sharing=sharing,
         message=NotificationMessage.INVITATION_ACCEPTED,
         to_email=sender.email,
@@ -122,6 +127,7 @@ def _queue_for_recipient(sharing: Sharing, *, message: str, key: str, extra: dic
     time_zone = sharing.beneficiary.timezone if sharing.beneficiary_id is not None else sharing.owner.timezone
     return notification_queue(
         key=key,
+        organisation=sharing.owner,
         sharing=sharing,
         message=message,
         to_email=sharing.recipient_email,
@@ -131,11 +137,49 @@ def _queue_for_recipient(sharing: Sharing, *, message: str, key: str, extra: dic
     )
 
 
+def notify_colleague_invited(invitation: ColleagueInvitation) -> Notification | None:
+    """E-mail a colleague invitation that was just created or refreshed. Each refresh gives the invitation a new token,
+    so the token names the occurrence: "Send again" queues a new message, a re-run of the same one nothing. The key
+    holds a digest of the token only, since the key travels in the Message-ID and shows in the admin."""
+    digest = hashlib.sha256(invitation.token.encode()).hexdigest()[:16]
+    organisation = invitation.organisation
+    return notification_queue(
+        key=f"colleague_invitation:{invitation.pk}:{digest}",
+        organisation=organisation,
+        colleague_invitation=invitation,
+        message=NotificationMessage.COLLEAGUE_INVITATION,
+        to_email=invitation.email,
+        language=_supported_language(organisation.language),
+        time_zone=organisation.timezone,
+        context={"organisation": organisation.name, "role": invitation.role},
+    )
+
+
+def notifications_withdraw_colleague_invitation(invitation: ColleagueInvitation) -> int:
+    """Drop the invitation's e-mails not yet sent (pending or failed): it was accepted and they have nothing left to
+    say, or it is being sent again and they would repeat the new one. A revoked invitation takes its e-mails with it
+    (the foreign key cascades). Returns how many were withdrawn."""
+    deleted, _counts = (
+        Notification.objects.filter(colleague_invitation=invitation).exclude(status=NotificationStatus.SENT).delete()
+    )
+    return deleted
+
+
 def notification_queue(
-    *, key: str, sharing: Sharing, message: str, to_email: str, language: str, time_zone: str, context: dict
+    *,
+    key: str,
+    organisation: Organisation,
+    message: str,
+    to_email: str,
+    language: str,
+    time_zone: str,
+    context: dict,
+    sharing: Sharing | None = None,
+    colleague_invitation: ColleagueInvitation | None = None,
 ) -> Notification | None:
-    """Write one outbox row and deliver it once the surrounding transaction commits (a rollback sends nothing).
-    A key already written means this occurrence was queued before: nothing new is written or sent."""
+    """Write one outbox row about a sharing or a colleague invitation, and deliver it once the surrounding transaction
+    commits (a rollback sends nothing). A key already written means this occurrence was queued before: nothing new is
+    written or sent."""
     if Notification.objects.filter(key=key).exists():
         return None
     now = timezone.now()
@@ -143,8 +187,9 @@ def notification_queue(
         with transaction.atomic():
             notification = Notification.objects.create(
                 key=key,
-                organisation_id=sharing.owner_id,
+                organisation=organisation,
                 sharing=sharing,
+                colleague_invitation=colleague_invitation,
                 message=message,
                 to_email=to_email,
                 language=language,
@@ -229,7 +274,7 @@ def notification_deliver(notification_id) -> dt.datetime | None:
         return None
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
-        return None  # its sharing was deleted meanwhile
+        return None  # its sharing was deleted, or its invitation revoked or accepted, meanwhile
     attempt = notification.attempts
     mine = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.PENDING, attempts=attempt)
     try:
@@ -301,25 +346,33 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def notification_email(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail of a notification, rendered from templates/emails/<message>/ in its language, with dates in its
-    time zone and absolute links to the portal."""
+def _sharing_email_context(notification: Notification) -> dict:
     data = notification.context
-    context = {
+    return {
         **data,
         **{
             name: _moment(data.get(name))
             for name in ("start_at", "end_at", "stopped_at", "previous_start_at", "previous_end_at")
         },
         "more_machines": max(data.get("machine_count", 0) - len(data.get("machines", [])), 0),
-        "time_zone": notification.time_zone,
-        "portal_url": absolute_url("/"),
         "sharing_url": sharing_url(data["sharing_id"]),
         "signup_url": signup_url(notification.to_email),
     }
+
+
+def notification_email(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail of a notification, rendered from templates/emails/<message>/ in its language, with dates in its
+    time zone and absolute links to the portal. A colleague invitation always carries the invitation's current link,
+    role and expiry: a "Send again" replaced the token of any earlier message, so a retried one must not revive it."""
+    if notification.colleague_invitation_id is not None:
+        context = colleague_invitation_context(notification.colleague_invitation)
+    else:
+        context = _sharing_email_context(notification)
+    context |= {"time_zone": notification.time_zone, "portal_url": absolute_url("/")}
     folder = f"emails/{notification.message}"
     with translation.override(notification.language), timezone.override(zoneinfo.ZoneInfo(notification.time_zone)):
-        subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
+        # Fold line breaks and runs of ASCII blanks only: French subjects keep their non-breaking spaces.
+        subject = " ".join(re.split(r"[ \t\r\n]+", render_to_string(f"{folder}/subject.txt", context).strip()))
         text = render_to_string(f"{folder}/body.txt", context)
         html = render_to_string(f"{folder}/body.html", context)
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"

@@ -16,8 +16,16 @@ from fleet.data_packs import METRICS, DataPack
 from fleet.models import FaultCode, Machine, Position, Reading
 from hiboo_connect.errors import NotFound
 
-from .lifecycle import Window
-from .models import AuditEvent, AuditTarget, Notification, NotificationStatus, ReceivedMachine, Sharing
+from .lifecycle import Window, access_window
+from .models import (
+    AuditEvent,
+    AuditTarget,
+    Notification,
+    NotificationStatus,
+    ReceivedMachine,
+    Sharing,
+    SharingMachine,
+)
 
 # --- sharings --------------------------------------------------------------------------------------------------------
 
@@ -65,6 +73,59 @@ def sharings_overlapping(
     )
 
 
+@dataclass(frozen=True)
+class MachineSharings:
+    """One machine of a timeline and the sharings of it that the list shows, earliest start first."""
+
+    machine: Machine
+    name: str
+    sharings: list[Sharing]
+
+
+def sharings_by_machine(
+    *, organisation: Organisation, sharings: QuerySet[Sharing], max_machines: int
+) -> tuple[list[MachineSharings], bool]:
+    """The share centre's timeline: the machines of `sharings` (a filtered list) one by one, each with its sharings
+    among them; at most `max_machines` machines (the second value says whether some were left out). Three queries,
+    however many sharings. Whatever `sharings` holds, only what the organisation owns or receives is read."""
+    links = SharingMachine.objects.filter(
+        Q(sharing__owner=organisation) | Q(sharing__beneficiary=organisation),
+        sharing__in=sharings.order_by().values("pk"),
+    )
+    machine_ids = list(
+        links.order_by("machine__make", "machine__model", "machine__serial_number", "machine_id")
+        .values_list("machine_id", flat=True)
+        .distinct()[: max_machines + 1]
+    )
+    truncated = len(machine_ids) > max_machines
+    machine_ids = machine_ids[:max_machines]
+    machines: dict[object, Machine] = {}
+    sharings_of: dict[object, list[Sharing]] = {machine_id: [] for machine_id in machine_ids}
+    for link in (
+        links.filter(machine_id__in=machine_ids)
+        .select_related("machine", "sharing__owner", "sharing__beneficiary")
+        .order_by("sharing__start_at", "sharing__created_at", "sharing__pk")
+    ):
+        machines[link.machine_id] = link.machine
+        sharings_of[link.machine_id].append(link.sharing)
+    # The beneficiary knows received machines under the names it gave them.
+    names = dict(
+        ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(
+            "machine_id", "name"
+        )
+    )
+    result = [
+        MachineSharings(
+            machine=machines[machine_id],
+            name=names.get(machine_id) or machines[machine_id].default_display_name,
+            sharings=sharings_of[machine_id],
+        )
+        for machine_id in machine_ids
+        if machine_id in machines
+    ]
+    return result, truncated
+
+
 # --- machines --------------------------------------------------------------------------------------------------------
 
 
@@ -103,6 +164,15 @@ class Grant:
     packs: frozenset[str]
 
 
+def _grant(*, start_at, end_at, stopped_at, data_packs, now: datetime) -> Grant | None:
+    """One sharing's grant, cut at `now` (no live stream after a sharing ends); None if it gives nothing."""
+    window = access_window(start_at=start_at, end_at=end_at, stopped_at=stopped_at)
+    end = min(window.end, now) if window.end is not None else now
+    if end <= window.start:
+        return None
+    return Grant(window=Window(window.start, end), packs=frozenset(data_packs))
+
+
 def access_grants(*, organisation: Organisation, machine: Machine, now: datetime | None = None) -> list[Grant]:
     """The windows through which `organisation` receives `machine`'s data, computed from the dates (never from the
     cached status). Nothing after `now` is granted: the live stream exists only while a sharing runs."""
@@ -110,11 +180,59 @@ def access_grants(*, organisation: Organisation, machine: Machine, now: datetime
     grants = []
     sharings = Sharing.objects.filter(beneficiary=organisation, sharing_machines__machine=machine, start_at__lte=now)
     for sharing in sharings.only("start_at", "end_at", "stopped_at", "data_packs"):
-        window = sharing.window
-        end = min(window.end, now) if window.end is not None else now
-        if end > window.start:
-            grants.append(Grant(window=Window(window.start, end), packs=frozenset(sharing.data_packs)))
+        grant = _grant(
+            start_at=sharing.start_at,
+            end_at=sharing.end_at,
+            stopped_at=sharing.stopped_at,
+            data_packs=sharing.data_packs,
+            now=now,
+        )
+        if grant is not None:
+            grants.append(grant)
     return grants
+
+
+def access_grants_by_machine(
+    *, organisation: Organisation, machine_ids, now: datetime | None = None
+) -> dict[object, list[Grant]]:
+    """access_grants for many machines in one query (a list page): machine id → its grants. Machines the organisation
+    receives nothing of are absent."""
+    now = now or timezone.now()
+    rows = SharingMachine.objects.filter(
+        sharing__beneficiary=organisation, machine_id__in=list(machine_ids), sharing__start_at__lte=now
+    ).values_list("machine_id", "sharing__start_at", "sharing__end_at", "sharing__stopped_at", "sharing__data_packs")
+    grants: dict[object, list[Grant]] = {}
+    for machine_id, start_at, end_at, stopped_at, data_packs in rows:
+        grant = _grant(start_at=start_at, end_at=end_at, stopped_at=stopped_at, data_packs=data_packs, now=now)
+        if grant is not None:
+            grants.setdefault(machine_id, []).append(grant)
+    return grants
+
+
+def sharings_in_progress_by_machine(
+    *, organisation: Organisation, machine_ids, now: datetime | None = None
+) -> dict[object, list[Sharing]]:
+    """The owner's sharings running now (from the dates, not the cached status) of these machines, in one query:
+    machine id → sharings, soonest end first (open-ended last). Who has each machine now, and until when."""
+    now = now or timezone.now()
+    rows = (
+        SharingMachine.objects.filter(
+            sharing__owner=organisation,
+            machine_id__in=list(machine_ids),
+            sharing__beneficiary__isnull=False,
+            sharing__start_at__lte=now,
+            sharing__stopped_at__isnull=True,
+        )
+        .filter(Q(sharing__end_at__isnull=True) | Q(sharing__end_at__gt=now))
+        .select_related("sharing__beneficiary")
+        .order_by("sharing__start_at", "sharing__pk")
+    )
+    running: dict[object, list[Sharing]] = {}
+    for row in rows:
+        running.setdefault(row.machine_id, []).append(row.sharing)
+    for sharings in running.values():
+        sharings.sort(key=lambda sharing: (sharing.end_at is None, sharing.end_at or now))
+    return running
 
 
 def _metric_q(packs: frozenset[str]) -> Q | None:
@@ -134,13 +252,15 @@ def _window_q(window: Window) -> Q:
     return query
 
 
-def _visible(queryset: QuerySet, *, organisation, machine, now, pack_q) -> QuerySet:
+def _visible(queryset: QuerySet, *, organisation, machine, now, pack_q, grants) -> QuerySet:
     queryset = queryset.filter(machine=machine)
     if machine.organisation_id == organisation.pk:
         return queryset
+    if grants is None:
+        grants = access_grants(organisation=organisation, machine=machine, now=now)
     visible = Q()
     any_grant = False
-    for grant in access_grants(organisation=organisation, machine=machine, now=now):
+    for grant in grants:
         packs_q = pack_q(grant.packs)
         if packs_q is None:
             continue
@@ -150,28 +270,46 @@ def _visible(queryset: QuerySet, *, organisation, machine, now, pack_q) -> Query
 
 
 def readings_visible_to(
-    *, organisation: Organisation, machine: Machine, metrics=None, since=None, until=None, now=None
+    *, organisation: Organisation, machine: Machine, metrics=None, since=None, until=None, now=None, grants=None
 ) -> QuerySet[Reading]:
-    """Numeric readings of `machine` the organisation may see, optionally narrowed to metrics and [since, until)."""
-    queryset = _visible(Reading.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=_metric_q)
+    """Numeric readings of `machine` the organisation may see, optionally narrowed to metrics and [since, until).
+
+    `grants`, when given, must be what access_grants (or access_grants_by_machine) returned for this organisation and
+    machine: a page that reads several things computes them once instead of once per read. Never build them from
+    user input. The owner's reads ignore them."""
+    queryset = _visible(
+        Reading.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=_metric_q, grants=grants
+    )
     if metrics is not None:
         queryset = queryset.filter(metric__in=list(metrics))
     return _narrow(queryset, since, until)
 
 
-def positions_visible_to(*, organisation: Organisation, machine: Machine, since=None, until=None, now=None):
+def positions_visible_to(
+    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, grants=None
+) -> QuerySet[Position]:
+    """Positions (the essential pack) the organisation may see; `grants` as in readings_visible_to."""
+
     def pack_q(packs):
         return Q() if DataPack.ESSENTIAL in packs else None
 
-    queryset = _visible(Position.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q)
+    queryset = _visible(
+        Position.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q, grants=grants
+    )
     return _narrow(queryset, since, until)
 
 
-def fault_codes_visible_to(*, organisation: Organisation, machine: Machine, since=None, until=None, now=None):
+def fault_codes_visible_to(
+    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, grants=None
+) -> QuerySet[FaultCode]:
+    """Fault codes (their own pack) the organisation may see; `grants` as in readings_visible_to."""
+
     def pack_q(packs):
         return Q() if DataPack.FAULT_CODES in packs else None
 
-    queryset = _visible(FaultCode.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q)
+    queryset = _visible(
+        FaultCode.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q, grants=grants
+    )
     return _narrow(queryset, since, until)
 
 

@@ -4,7 +4,6 @@ refuses a forbidden action with a DomainError (code + human message)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -24,11 +23,10 @@ from fleet.models import Machine
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 
 from . import lifecycle, notifications
+from .audit import audit_record
 from .lifecycle import SharingStatus
 from .models import (
-    ActorKind,
     AuditAction,
-    AuditEvent,
     AuditTarget,
     Notification,
     NotificationStatus,
@@ -52,52 +50,6 @@ UPDATABLE_FIELDS = {
     "notification_enabled",
     "data_packs",
 }
-
-
-# --- audit -----------------------------------------------------------------------------------------------------------
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Organisation):
-        return {"id": str(value.pk), "name": value.name}
-    return value
-
-
-def audit_record(
-    *,
-    actor: Actor,
-    organisation: Organisation,
-    target_type: str,
-    target_id,
-    action: str,
-    changes: Iterable[tuple[str, Any, Any]] = (),
-    now: datetime,
-) -> AuditEvent:
-    """Write one audit event; `changes` are (field, before, after) triples."""
-    if actor.is_system:
-        kind = ActorKind.SYSTEM
-    elif actor.api_key is not None:
-        kind = ActorKind.API_KEY
-    else:
-        kind = ActorKind.USER
-    return AuditEvent.objects.create(
-        occurred_at=now,
-        organisation=organisation,
-        actor_kind=kind,
-        actor_user=actor.user,
-        actor_label=actor.label,
-        target_type=target_type,
-        target_id=target_id,
-        action=action,
-        changes=[
-            {"field": field, "before": _json_value(before), "after": _json_value(after)}
-            for field, before, after in changes
-        ],
-    )
 
 
 # --- validation of inputs --------------------------------------------------------------------------------------------
@@ -697,9 +649,13 @@ def received_machine_update(
 
 @transaction.atomic
 def notification_retry(*, actor: Actor, notification: Notification) -> Notification:
-    """Send a failed notification again, with a fresh series of attempts. Admins of the owner organisation only."""
+    """Send a failed notification again, with a fresh series of attempts. Admins of the organisation it speaks for
+    only. An expired colleague invitation's link no longer works: it needs a new one, from the members page."""
     actor.require_admin_of(notification.organisation)
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status != NotificationStatus.FAILED:
         raise RuleConflict("notification_not_failed", _("Only a failed notification can be sent again."))
+    invitation = notification.colleague_invitation
+    if invitation is not None and not invitation.is_open_at(timezone.now()):
+        raise RuleConflict("invitation_expired", _("This invitation has expired: send it again from the members page."))
     return notifications.notification_requeue(notification)

@@ -9,17 +9,19 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, TextChoices
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.selectors import contact_get, contacts_search, workspaces_of
+from fleet import charts
 from fleet.data_packs import DataPack
 from fleet.models import Machine
 from fleet.selectors import machines_owned_by
@@ -77,6 +79,65 @@ def _sort_headers(filterset) -> dict:
     return headers
 
 
+class View(TextChoices):
+    """How the share centre shows the filtered sharings (the `view` query parameter)."""
+
+    LIST = "list", gettext_lazy("List")
+    TIMELINE = "timeline", gettext_lazy("Timeline")
+
+
+#: The timeline draws at most this many machines (one row each); it says so when there are more.
+TIMELINE_MAX_MACHINES = 100
+
+
+def _sharings_timeline(organisation, sharings, direction):
+    """The filtered sharings machine by machine on a time axis: one row per machine, one bar per sharing coloured by
+    its status (from the dates), labelled with the other side and the reference, today marked. Three queries."""
+    now = timezone.now()
+    machines, truncated = selectors.sharings_by_machine(
+        organisation=organisation, sharings=sharings, max_machines=TIMELINE_MAX_MACHINES
+    )
+    if not machines:
+        return None
+    statuses = dict(SharingStatus.choices)
+    rows = []
+    for machine in machines:
+        bars = []
+        for sharing in machine.sharings:
+            if direction == Direction.INCOMING:
+                who = sharing.owner.name
+            else:
+                who = sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name
+                who = who or sharing.recipient_email
+            status = sharing.status_at(now)
+            window = sharing.window
+            bars.append(
+                charts.TimelineBar(
+                    start=window.start,
+                    end=window.end,
+                    status=status,
+                    status_label=str(statuses[status]),
+                    label=f"{who} · {sharing.reference}" if sharing.reference else who,
+                    url=reverse("sharing:detail", args=[sharing.pk]),
+                )
+            )
+        rows.append(charts.TimelineRow(label=f"{machine.name}", bars=bars))
+    all_bars = [bar for row in rows for bar in row.bars]
+    start = min(min(bar.start for bar in all_bars), now - dt.timedelta(days=30))
+    end = max(max(bar.end or now + dt.timedelta(days=60) for bar in all_bars), now + dt.timedelta(days=30))
+    start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
+    svg = charts.timeline_chart(
+        chart_id="share-centre-timeline",
+        title=_("Sharings machine by machine"),
+        rows=rows,
+        start=start,
+        end=end,
+        now=now,
+        tz=timezone.get_current_timezone(),
+    )
+    return {"svg": svg, "machines": len(rows), "truncated": truncated, "limit": TIMELINE_MAX_MACHINES}
+
+
 @organisation_page
 @require_GET
 def share_centre(request):
@@ -106,13 +167,20 @@ def share_centre(request):
         for status, label in SharingStatus.choices
     ]
 
-    page = Paginator(
-        filterset.qs.select_related("owner", "beneficiary").prefetch_related(_machines_prefetch()), PER_PAGE
-    ).get_page(request.GET.get("page"))
+    view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
+    page = timeline = None
+    if view == View.TIMELINE:
+        timeline = _sharings_timeline(organisation, filterset.qs, direction)
+    else:
+        page = Paginator(
+            filterset.qs.select_related("owner", "beneficiary").prefetch_related(_machines_prefetch()), PER_PAGE
+        ).get_page(request.GET.get("page"))
     filtered = any(
-        value for key, value in request.GET.items() if key not in ("direction", "page", "ordering") and value
+        value for key, value in request.GET.items() if key not in ("direction", "page", "ordering", "view") and value
     )
     context = {
+        "view": view,
+        "timeline": timeline,
         "nav": "share_centre",
         "list_url": reverse("home"),
         "filterset": filterset,
@@ -122,7 +190,7 @@ def share_centre(request):
         "chips": chips,
         "selected_statuses": selected_statuses,
         "page_obj": page,
-        "sharings": page.object_list,
+        "sharings": page.object_list if page else None,
         "sort_headers": _sort_headers(filterset),
         "filtered": filtered,
         "machines_shown": MACHINES_SHOWN_IN_LIST,

@@ -4,6 +4,7 @@ members and their roles (never without an admin), and colleague invitations — 
 Time is frozen at NOW by the `clock` fixture; the expiry tests move it."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import translation
@@ -23,13 +24,16 @@ from accounts.services import (
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 from sharing.lifecycle import SharingStatus
 from sharing.models import AuditAction, AuditEvent, ReceivedMachine
+from sharing.notifications import notifications_redispatch
 from sharing.selectors import sharings_incoming
 from sharing.services import sharing_create
+from sharing.tasks import notification_deliver_task
 from tests.factories import AdminFactory, UserFactory
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
 DAY = dt.timedelta(days=1)
+MINUTE = dt.timedelta(minutes=1)
 NEWCOMER = "new.person@newco.example"
 
 
@@ -285,17 +289,19 @@ class TestColleagueInvite:
                 "organisation": "Rent & Go"
             }
 
-    def test_a_broker_outage_keeps_the_invitation_for_sending_again(
-        self, clock, admin_actor, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+    def test_a_broker_outage_loses_nothing_the_outbox_sends_it_once_the_broker_is_back(
+        self, clock, frozen, admin_actor, mailoutbox, django_capture_on_commit_callbacks
     ):
-        def broker_down(*args, **kwargs):
-            raise OperationalError("connection refused")
-
-        monkeypatch.setattr("accounts.tasks.colleague_invitation_send_task.delay", broker_down)
-        with django_capture_on_commit_callbacks(execute=True):
+        # More in tests/accounts/test_colleague_invitation_emails.py; the invitation itself never depends on the broker.
+        broker_down = mock.patch.object(notification_deliver_task, "apply_async", side_effect=OperationalError("down"))
+        with broker_down, django_capture_on_commit_callbacks(execute=True):
             invitation = invite(admin_actor)
         assert mailoutbox == []
         assert ColleagueInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).exists()
+        frozen(NOW + 5 * MINUTE)
+        assert notifications_redispatch() == 1
+        [message] = mailoutbox
+        assert invitation.token in message.body
 
     def test_inviting_again_refreshes_the_pending_invitation(
         self, clock, frozen, admin_actor, mailoutbox, django_capture_on_commit_callbacks

@@ -239,9 +239,9 @@ def test_beneficiary_page_shows_its_windows_and_packs_and_marks_the_rest(
     client, beneficiary_admin, machine, telemetry, django_assert_num_queries
 ):
     client.force_login(beneficiary_admin)
-    # As the owner's, without the sharings, plus: the grants (once for the page, and once in each of the five scoped
-    # reads: sharing.selectors recomputes them), the received machine's name and its owner's name. Constant.
-    with django_assert_num_queries(15):
+    # As the owner's, without the sharings, plus: the grants (looked up once for the page and passed to each scoped
+    # read with grants=), the received machine's name and its owner's name. Constant.
+    with django_assert_num_queries(11):
         response = client.get(page_url(machine), PERIOD)
     assert response.status_code == 200
     context = response.context

@@ -1,6 +1,8 @@
 """An owner places its own machines in its own workspaces: the machine_set_workspaces service (admins of the owner
 only, the owner's workspaces only) and the in-place control on the Fleet page's "Our machines" rows."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,10 +11,11 @@ from django.urls import reverse
 from accounts.actors import Actor
 from fleet.services import machine_set_workspaces
 from hiboo_connect.errors import InvalidInput, NotAllowed
-from sharing.models import ReceivedMachine
+from sharing.models import ActorKind, AuditAction, AuditEvent, AuditTarget, ReceivedMachine
 from tests.factories import MachineFactory, SharingFactory, WorkspaceFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -66,6 +69,32 @@ def test_workspaces_must_be_the_owners_own(admin_actor, machine, yard, foreign_w
         machine_set_workspaces(actor=admin_actor, machine=machine, workspaces=[yard, foreign_workspace])
     assert (refusal.value.code, refusal.value.field) == ("workspace_not_yours", "workspaces")
     assert workspace_names(machine) == ["Yard"]
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_change_is_audited_with_its_actor_and_the_workspaces_before_and_after(
+    frozen, admin_actor, owner_admin, owner_org, machine, yard, lyon
+):
+    frozen(NOW)
+    machine.workspaces.set([yard])
+    machine_set_workspaces(actor=admin_actor, machine=machine, workspaces=[lyon, yard])
+    frozen(NOW + dt.timedelta(hours=1))
+    machine_set_workspaces(actor=admin_actor, machine=machine, workspaces=[])
+    first, second = AuditEvent.objects.filter(target_type=AuditTarget.MACHINE, target_id=machine.pk)
+    assert (first.organisation, first.action, first.occurred_at) == (owner_org, AuditAction.WORKSPACES_CHANGED, NOW)
+    assert (first.actor_kind, first.actor_user, first.actor_label) == (ActorKind.USER, owner_admin, owner_admin.email)
+    assert first.changes == [
+        {"field": "workspaces", "before": [str(yard.pk)], "after": sorted([str(yard.pk), str(lyon.pk)])}
+    ]
+    assert second.occurred_at == NOW + dt.timedelta(hours=1)
+    assert second.changes == [{"field": "workspaces", "before": sorted([str(yard.pk), str(lyon.pk)]), "after": []}]
+
+
+def test_setting_the_same_workspaces_again_audits_nothing(frozen, admin_actor, machine, yard, lyon):
+    frozen(NOW)
+    machine.workspaces.set([yard, lyon])
+    machine_set_workspaces(actor=admin_actor, machine=machine, workspaces=[lyon, yard])
+    assert not AuditEvent.objects.exists()
 
 
 # --- the views -------------------------------------------------------------------------------------------------------

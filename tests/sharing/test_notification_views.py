@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from accounts.models import ColleagueInvitation
 from sharing.models import Notification, NotificationMessage, NotificationStatus
 from tests.factories import SharingFactory
 
@@ -125,11 +126,54 @@ def test_empty_state(client, owner_admin, now):
 def test_list_query_count_does_not_grow_with_the_failures(client, django_assert_num_queries, owner_admin, now, count):
     for index in range(count):
         make_notification(SharingFactory(owner=owner_admin.organisation, reference=f"CTR-{index}"), index=index)
+        failed_invitation_email(owner_admin.organisation, index=index)
     client.force_login(owner_admin)
     # session, user, organisation, page count, page rows (with their sharings)
     with django_assert_num_queries(5):
         response = client.get(LIST_URL)
-    assert response.content.count(b'class="row-title"') == count
+    assert response.content.count(b'class="row-title"') == min(2 * count, 50)
+
+
+def failed_invitation_email(organisation, *, index=0):
+    """A colleague invitation e-mail that failed: it goes through the same outbox, with no sharing."""
+    invitation = ColleagueInvitation.objects.create(
+        organisation=organisation, email=f"colleague{index}@rentandgo.example", expires_at=NOW + dt.timedelta(days=14)
+    )
+    return Notification.objects.create(
+        key=f"colleague_invitation:{invitation.pk}:test",
+        organisation=organisation,
+        colleague_invitation=invitation,
+        message=NotificationMessage.COLLEAGUE_INVITATION,
+        to_email=invitation.email,
+        language="en",
+        time_zone="Europe/Paris",
+        status=NotificationStatus.FAILED,
+        attempts=8,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+        next_attempt_at=NOW,
+        created_at=NOW - dt.timedelta(hours=1, minutes=index),
+    )
+
+
+def test_failed_colleague_invitations_are_listed_and_retried_in_place(
+    client, owner_admin, outsider_admin, now, failed, django_capture_on_commit_callbacks
+):
+    invitation_email = failed_invitation_email(owner_admin.organisation)
+    client.force_login(owner_admin)
+    content = client.get(LIST_URL).content.decode()
+    assert "colleague0@rentandgo.example" in content
+    assert "Invitation to join the organisation" in content
+    assert f'<a class="row-title" href="{reverse("accounts:members")}">Colleague invitation</a>' in content
+    assert "CTR-MAIL" in content  # next to the sharing's
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(retry_url(invitation_email), **HTMX)
+    assert response.status_code == 200
+    assert "Queued to send again" in response.content.decode()
+    invitation_email.refresh_from_db()
+    assert (invitation_email.status, invitation_email.attempts) == (NotificationStatus.PENDING, 0)
+    assert len(callbacks) == 1
+    client.force_login(outsider_admin)
+    assert b"colleague0@rentandgo.example" not in client.get(LIST_URL).content
 
 
 # --- retrying --------------------------------------------------------------------------------------------------------

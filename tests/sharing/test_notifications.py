@@ -12,11 +12,12 @@ import pytest
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from kombu.exceptions import OperationalError
 
 from accounts.actors import Actor
-from accounts.services import organisation_create
+from accounts.models import Role
+from accounts.services import colleague_invite, organisation_create
 from hiboo_connect.errors import NotAllowed, NotFound, RuleConflict
 from sharing import notifications
 from sharing.lifecycle import SharingStatus
@@ -419,6 +420,31 @@ def test_failed_notifications_are_listed_for_their_owner_organisation_only(
         notification_get(organisation=owner_org, notification_id="not-a-uuid")
 
 
+# --- one outbox for every e-mail ------------------------------------------------------------------------------------
+
+
+def test_a_row_is_about_a_sharing_or_a_colleague_invitation_never_both_nor_neither(
+    clock, admin_actor, owner_org, machine, beneficiary_admin
+):
+    """Colleague invitations share this outbox (their behaviour: tests/accounts/test_colleague_invitation_emails.py)."""
+    sharing = share(admin_actor, machine, beneficiary_admin.email, start_at=NOW - DAY)
+    invitation = colleague_invite(actor=admin_actor, email="new.person@newco.example", role=Role.MEMBER)
+    assert Notification.objects.filter(sharing=sharing, colleague_invitation=None).count() == 1
+    assert Notification.objects.filter(sharing=None, colleague_invitation=invitation).count() == 1
+    for subject in ({"sharing": sharing, "colleague_invitation": invitation}, {}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            notifications.notification_queue(
+                key=f"test:{len(subject)}",
+                organisation=owner_org,
+                message=NotificationMessage.CREATED,
+                to_email=beneficiary_admin.email,
+                language="en",
+                time_zone="Europe/Paris",
+                context={},
+                **subject,
+            )
+
+
 # --- the e-mails' content ---------------------------------------------------------------------------------------------
 
 
@@ -509,6 +535,7 @@ def test_every_message_renders_in_both_languages(clock, admin_actor, machine, be
     sharing.stopped_at = NOW
     notification = notifications.notification_queue(
         key=f"test:{message}:{language}",
+        organisation=sharing.owner,
         sharing=sharing,
         message=message,
         to_email=beneficiary_admin.email,
@@ -575,6 +602,7 @@ def test_every_message_is_translated_into_french(clock, admin_actor, machine, be
     sharing.stopped_at = NOW
     notification = notifications.notification_queue(
         key=f"test:{message}:fr-text",
+        organisation=sharing.owner,
         sharing=sharing,
         message=message,
         to_email=beneficiary_admin.email,

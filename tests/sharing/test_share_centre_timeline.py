@@ -1,0 +1,133 @@
+"""The share centre's Timeline view: the filtered sharings machine by machine (one row per machine, a bar per sharing
+coloured by status and labelled with the other side and the reference, today marked), the List / Timeline switch that
+keeps the filters, the cap on rows, authorization and a pinned query count."""
+
+import datetime as dt
+
+import pytest
+
+from sharing import views as sharing_views
+from sharing.models import ReceivedMachine
+from tests.factories import MachineFactory, SharingFactory, UserFactory
+
+UTC = dt.UTC
+NOW = dt.datetime(2025, 3, 20, 12, tzinfo=UTC)
+HTMX = {"HTTP_HX_REQUEST": "true"}
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def sharings(frozen, owner_org, beneficiary_org, outsider_org):
+    """Two machines of Rent & Go: the excavator shared with BuildCo (ended, then running), the dumper with Quarry
+    (scheduled)."""
+    frozen(NOW)
+    excavator = MachineFactory(organisation=owner_org, model="320 GC")
+    dumper = MachineFactory(organisation=owner_org, make="Volvo", model="A30G")
+    return {
+        "excavator": excavator,
+        "dumper": dumper,
+        "ended": SharingFactory(
+            owner=owner_org,
+            beneficiary=beneficiary_org,
+            machines=[excavator],
+            reference="CTR-1",
+            start_at=NOW - 40 * DAY,
+            end_at=NOW - 10 * DAY,
+        ),
+        "running": SharingFactory(
+            owner=owner_org, beneficiary=beneficiary_org, machines=[excavator], reference="CTR-2", start_at=NOW - DAY
+        ),
+        "scheduled": SharingFactory(
+            owner=owner_org, beneficiary=outsider_org, machines=[dumper], reference="Q-9", start_at=NOW + 5 * DAY
+        ),
+    }
+
+
+def test_owner_sees_one_row_per_machine_and_a_bar_per_sharing(client, owner_admin, sharings):
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline"})
+    assert response.status_code == 200
+    timeline = response.context["timeline"]
+    assert timeline["machines"] == 2 and not timeline["truncated"]
+    svg = str(timeline["svg"])
+    assert svg.count('class="timeline-row"') == 2
+    assert svg.count("timeline-bar timeline-terminated") == 1
+    assert svg.count("timeline-bar timeline-in_progress") == 1
+    assert svg.count("timeline-bar timeline-scheduled") == 1
+    assert "BuildCo · CTR-1" in svg and "BuildCo · CTR-2" in svg and "Quarry Ltd · Q-9" in svg
+    assert 'class="timeline-today"' in svg
+    assert f'href="/sharings/{sharings["running"].pk}/"' in svg
+    content = response.content.decode()
+    assert 'class="list"' not in content  # the table is the List view's
+    assert '<input type="hidden" name="view" value="timeline">' in content  # the filter form keeps the view
+
+
+def test_the_timeline_uses_the_list_filters(client, owner_admin, sharings):
+    client.force_login(owner_admin)
+    svg = str(client.get("/", {"view": "timeline", "status": "in_progress"}).context["timeline"]["svg"])
+    assert svg.count('class="timeline-row"') == 1 and "CTR-2" in svg and "CTR-1" not in svg
+    svg = str(client.get("/", {"view": "timeline", "q": "Q-9"}).context["timeline"]["svg"])
+    assert "Q-9" in svg and "CTR-" not in svg
+    empty = client.get("/", {"view": "timeline", "q": "nothing like this"})
+    assert empty.context["timeline"] is None
+    assert "No sharing matches these filters" in empty.content.decode()
+
+
+def test_the_beneficiary_sees_its_names_and_the_owner(client, beneficiary_admin, beneficiary_org, sharings):
+    ReceivedMachine.objects.filter(organisation=beneficiary_org).update(name="Big yellow digger")
+    client.force_login(beneficiary_admin)
+    svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
+    assert svg.count('class="timeline-row"') == 1  # the dumper went to Quarry, not to BuildCo
+    assert "Big yellow digger" in svg and "Rent &amp; Go · CTR-2" in svg and "Q-9" not in svg
+
+
+def test_the_switch_keeps_the_filters_and_htmx_pushes_the_address(client, owner_admin, sharings):
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline", "q": "CTR", "period": "", "workspace": ""}, **HTMX)
+    content = response.content.decode()
+    assert "<html" not in content
+    assert response["HX-Push-Url"] == "/?view=timeline&q=CTR"
+    list_link = content.split('<nav class="view-switch"')[1].split("</a>")[0]
+    assert "q=CTR" in list_link and "view=" not in list_link  # back to the List, same search
+    listing = client.get("/", {"q": "CTR"}).content.decode()
+    assert 'href="/?q=CTR&amp;view=timeline"' in listing
+
+
+def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monkeypatch):
+    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_MACHINES", 1)
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline"})
+    timeline = response.context["timeline"]
+    assert timeline["machines"] == 1 and timeline["truncated"]
+    assert "The timeline shows the first 1 machines only." in response.content.decode()
+
+
+def test_anonymous_visitors_get_the_landing_page_and_outsiders_no_bars(client, outsider_org, sharings):
+    response = client.get("/", {"view": "timeline"})
+    assert response.status_code == 200 and "timeline" not in response.context  # the landing page
+    MachineFactory(organisation=outsider_org)  # a machine of its own, never shared: no row
+    client.force_login(UserFactory(organisation=outsider_org))
+    timeline = client.get("/", {"view": "timeline"}).context["timeline"]
+    assert timeline is None
+    svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
+    assert "Q-9" in svg and "CTR-" not in svg  # only what was shared with it
+
+
+#: session, user, organisation, status counts, direction counts, the timeline's machines, their sharings, the
+#: received names, the workspaces of the filter form and, for an admin, the count of failed notifications.
+TIMELINE_QUERIES = 10
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_timeline_query_count_does_not_grow(
+    client, django_assert_num_queries, frozen, owner_org, owner_admin, beneficiary_org, count
+):
+    frozen(NOW)
+    for index in range(count):
+        machine = MachineFactory(organisation=owner_org)
+        SharingFactory(owner=owner_org, beneficiary=beneficiary_org, machines=[machine], start_at=NOW - index * DAY)
+        SharingFactory(owner=owner_org, beneficiary=beneficiary_org, machines=[machine], start_at=NOW + DAY)
+    client.force_login(owner_admin)
+    with django_assert_num_queries(TIMELINE_QUERIES):
+        response = client.get("/", {"view": "timeline"})
+    assert str(response.context["timeline"]["svg"]).count('class="timeline-row"') == count
