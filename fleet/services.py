@@ -57,23 +57,37 @@ def machine_set_workspaces(*, actor: Actor, machine: Machine, workspaces: Iterab
     """Place one of the organisation's own machines in exactly these workspaces (none takes it out of all of them).
     Admins of the owner only; the workspaces must be the owner's own. A change is audited, as on received machines."""
     actor.require_admin_of(machine.organisation)
-    workspaces = list(workspaces)
-    if any(workspace.organisation_id != machine.organisation_id for workspace in workspaces):
-        raise InvalidInput("workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces")
-    before = sorted(str(pk) for pk in machine.workspaces.values_list("pk", flat=True))
-    after = sorted(str(workspace.pk) for workspace in workspaces)
-    if before != after:
-        machine.workspaces.set(workspaces)
-        audit_record(
-            actor=actor,
-            organisation=machine.organisation,
-            target_type=AuditTarget.MACHINE,
-            target_id=machine.pk,
-            action=AuditAction.WORKSPACES_CHANGED,
-            changes=[("workspaces", before, after)],
-            now=timezone.now(),
-        )
+    workspaces_place(
+        actor=actor,
+        holder=machine,
+        organisation=machine.organisation,
+        target_type=AuditTarget.MACHINE,
+        workspaces=workspaces,
+        now=timezone.now(),
+    )
     return machine
+
+
+def workspaces_place(*, actor: Actor, holder, organisation: Organisation, target_type: str, workspaces, now) -> None:
+    """Set the workspaces of a machine or a received machine (`holder`, which has a `workspaces` relation) to
+    exactly `workspaces`, all of `organisation`, and audit the change. The caller has checked the actor's rights."""
+    workspaces = list(workspaces)
+    if any(workspace.organisation_id != organisation.pk for workspace in workspaces):
+        raise InvalidInput("workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces")
+    before = sorted(str(pk) for pk in holder.workspaces.values_list("pk", flat=True))
+    after = sorted(str(workspace.pk) for workspace in workspaces)
+    if before == after:
+        return
+    holder.workspaces.set(workspaces)
+    audit_record(
+        actor=actor,
+        organisation=organisation,
+        target_type=target_type,
+        target_id=holder.pk,
+        action=AuditAction.WORKSPACES_CHANGED,
+        changes=[("workspaces", before, after)],
+        now=now,
+    )
 
 
 def telemetry_store(

@@ -20,6 +20,7 @@ from accounts.models import Organisation, User, Workspace
 from accounts.services import contact_record
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine
+from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 
 from . import lifecycle, notifications
@@ -623,24 +624,14 @@ def received_machine_update(
             received_machine.name = name
             received_machine.save(update_fields=["name"])
     if workspaces is not None:
-        workspaces = list(workspaces)
-        if any(workspace.organisation_id != received_machine.organisation_id for workspace in workspaces):
-            raise InvalidInput(
-                "workspace_not_yours", _("Choose workspaces of your own organisation."), field="workspaces"
-            )
-        before = sorted(str(pk) for pk in received_machine.workspaces.values_list("pk", flat=True))
-        after = sorted(str(workspace.pk) for workspace in workspaces)
-        if before != after:
-            received_machine.workspaces.set(workspaces)
-            audit_record(
-                actor=actor,
-                organisation=received_machine.organisation,
-                target_type=AuditTarget.RECEIVED_MACHINE,
-                target_id=received_machine.pk,
-                action=AuditAction.WORKSPACES_CHANGED,
-                changes=[("workspaces", before, after)],
-                now=now,
-            )
+        workspaces_place(
+            actor=actor,
+            holder=received_machine,
+            organisation=received_machine.organisation,
+            target_type=AuditTarget.RECEIVED_MACHINE,
+            workspaces=workspaces,
+            now=now,
+        )
     return received_machine
 
 
