@@ -89,6 +89,11 @@ def colleague_invitations_open_for(*, email: str, now) -> QuerySet[ColleagueInvi
     ).select_related("organisation", "invited_by")
 
 
+def user_exists_with_email(email: str) -> bool:
+    """Whether `email` is already some user's login: their invitation asks them to log in rather than to sign up."""
+    return User.objects.filter(email=(email or "").strip().lower()).exists()
+
+
 def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
     """The organisation's API keys, live ones first, newest first."""
     return (

@@ -389,9 +389,11 @@ def _clean_invitation_email(email: str) -> str:
 @transaction.atomic
 def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitation:
     """Invite a colleague to the actor's organisation with a role, by e-mail. Inviting an address again refreshes its
-    pending invitation (new link, role and expiry) and sends it again. A person who already has an account belongs
-    to an organisation of their own and cannot be invited. The e-mail goes through the notification outbox: written
-    in this transaction, sent after commit, retried and re-dispatched like every notification."""
+    pending invitation (new link, role and expiry) and sends it again. A person whose account belongs to an
+    organisation cannot be invited (a user belongs to one organisation only); an account without one (taken out of
+    its organisation, or never named one) can, and its e-mail asks to log in rather than sign up. The e-mail goes
+    through the notification outbox: written in this transaction, sent after commit, retried and re-dispatched like
+    every notification."""
     # sharing imports this app's models and services: import it here, when both are loaded.
     from sharing.notifications import notifications_withdraw_colleague_invitation, notify_colleague_invited
 
@@ -401,12 +403,14 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
     actor.require_admin_of(organisation)
     email = _clean_invitation_email(email)
     role = _clean_role(role)
-    if User.objects.filter(email=email).exists():
-        raise InvalidInput(
-            "email_has_account",
-            _("This person already has an account: a user belongs to one organisation only."),
-            field="email",
+    existing = User.objects.filter(email=email).select_related("organisation").first()
+    if existing is not None and existing.organisation is not None:
+        message = (
+            _("This person is already a member of your organisation.")
+            if existing.organisation == organisation
+            else _("This person already belongs to another organisation: a user belongs to one organisation only.")
         )
+        raise InvalidInput("email_in_organisation", message, field="email")
     now = timezone.now()
     invitation = (
         ColleagueInvitation.objects.select_for_update()
@@ -466,8 +470,9 @@ def colleague_invitation_refusal(*, invitation: ColleagueInvitation, user: User 
 
 @transaction.atomic
 def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) -> User:
-    """The invited person (signed up with the invited e-mail, so it is theirs) joins the inviting organisation with
-    the invited role. Pending sharings addressed to their e-mail attach to that organisation, as at any sign-up."""
+    """The invited person (signed up with the invited e-mail, or logged in to their account without an organisation)
+    joins the inviting organisation with the invited role. Pending sharings addressed to their e-mail attach to that
+    organisation, as at any sign-up."""
     from sharing.notifications import notifications_withdraw_colleague_invitation
     from sharing.services import sharings_attach_beneficiary  # sharing.services imports this module
 

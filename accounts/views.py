@@ -26,6 +26,7 @@ from .selectors import (
     colleague_invitations_pending,
     member_get,
     members_of,
+    user_exists_with_email,
 )
 from .services import (
     api_key_create,
@@ -93,7 +94,8 @@ def organisation_create(request):
 
 def invitation_accept(request, token):
     """Where the invitation e-mail leads. A visitor is asked to sign up with the invited e-mail (the invitation is
-    kept in the session, so the sign-up joins the organisation); a logged-in user without an organisation joins it
+    kept in the session, so the sign-up joins the organisation), or to log in when that e-mail already has an account
+    (one without an organisation: a member taken out of theirs); a logged-in user without an organisation joins it
     with one click; anyone else is told why they cannot."""
     invitation = colleague_invitation_by_token(token)
     if invitation is None:
@@ -112,12 +114,19 @@ def invitation_accept(request, token):
                 request, _("You joined %(organisation)s.") % {"organisation": invitation.organisation.name}
             )
             return redirect("home")
+    has_account = False
     if user is None and refusal is None:
         request.session[INVITATION_SESSION_KEY] = invitation.token
+        has_account = user_exists_with_email(invitation.email)
     return render(
         request,
         "accounts/invitation.html",
-        {"invitation": invitation, "refusal": refusal, "role": invitation.get_role_display()},
+        {
+            "invitation": invitation,
+            "refusal": refusal,
+            "role": invitation.get_role_display(),
+            "has_account": has_account,
+        },
     )
 
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.utils import timezone
 
 from accounts.models import Organisation
-from sharing.models import ReceivedMachine
+from sharing.models import AuditEvent, AuditTarget, ReceivedMachine
 from sharing.selectors import (
     access_grants_by_machine,
     fault_codes_visible_to,
@@ -106,6 +106,42 @@ def machine_readings_in_period(
         .order_by("timestamp", "metric")
         .values_list("timestamp", "metric", "value")
     )
+
+
+def machine_positions_in_period(
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+) -> QuerySet[Position]:
+    """The visible positions of the period, for the CSV export, in time order."""
+    return (
+        positions_visible_to(
+            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, grants=grants
+        )
+        .order_by("timestamp")
+        .values_list("timestamp", "latitude", "longitude", "altitude")
+    )
+
+
+def machine_fault_codes_in_period(
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+) -> QuerySet[FaultCode]:
+    """The visible fault codes of the period, for the CSV export, in time order."""
+    return (
+        fault_codes_visible_to(
+            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, grants=grants
+        )
+        .order_by("timestamp", "identifier")
+        .values_list("timestamp", "identifier", "description", "severity", "source")
+    )
+
+
+def machine_audit_events(*, organisation: Organisation, machine: Machine) -> QuerySet[AuditEvent]:
+    """The audit trail of one of the organisation's own machines (its workspaces), newest first. Empty for anyone
+    but the owner: a beneficiary never learns how the owner organises its fleet."""
+    if machine.organisation_id != organisation.pk:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(
+        organisation=organisation, target_type=AuditTarget.MACHINE, target_id=machine.pk
+    ).order_by("-occurred_at", "-id")
 
 
 # --- the fleet list: own and received machines in one list ----------------------------------------------------------

@@ -4,6 +4,7 @@ workspaces that group them. Reads through selectors, writes through services."""
 
 import csv
 import datetime as dt
+import heapq
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -36,10 +37,13 @@ from .filters import MachineFilterSet
 from .forms import MachineWorkspacesForm, PeriodForm, ReceivedMachineForm, WorkspaceForm
 from .selectors import (
     fleet_facts,
+    machine_audit_events,
     machine_daily_stats,
     machine_fault_codes,
+    machine_fault_codes_in_period,
     machine_latest_position,
     machine_latest_readings,
+    machine_positions_in_period,
     machine_readings_in_period,
     machines_owned_by,
 )
@@ -242,6 +246,8 @@ def own_machine_row(request, machine_id):
 
 DEFAULT_PERIOD_DAYS = 30
 FAULTS_SHOWN = 100
+#: The owner's history of its machine lists this many changes, newest first.
+HISTORY_SHOWN = 20
 #: Metrics behind the charts: increments of cumulative counters, and the fuel level.
 CHART_METRICS = (Metric.OPERATING_HOURS, Metric.IDLE_HOURS, Metric.FUEL_USED, Metric.FUEL_REMAINING)
 
@@ -443,6 +449,47 @@ def _windows(view: MachineView):
     return windows
 
 
+def _history(view: MachineView):
+    """The owner's audit trail of its machine, newest first and capped (the second value says whether there is more),
+    with workspace ids resolved to names in one query (a workspace deleted since shows as such). Nothing for a
+    beneficiary."""
+    events = list(machine_audit_events(organisation=view.organisation, machine=view.machine)[: HISTORY_SHOWN + 1])
+    more = len(events) > HISTORY_SHOWN
+    events = events[:HISTORY_SHOWN]
+    ids = {
+        workspace_id
+        for event in events
+        for change in event.changes or []
+        if change.get("field") == "workspaces"
+        for workspace_id in (change.get("before") or []) + (change.get("after") or [])
+    }
+    names = {}
+    if ids:
+        names = {
+            str(pk): name for pk, name in workspaces_of(view.organisation).filter(pk__in=ids).values_list("pk", "name")
+        }
+
+    def readable(field, value):
+        if field != "workspaces":
+            return "—" if value in (None, "", []) else str(value)
+        known = sorted((names[pk] for pk in value or [] if pk in names), key=str.casefold)
+        deleted = [_("deleted workspace") for pk in value or [] if pk not in names]  # named ones first
+        return ", ".join(known + deleted) or _("no workspace")
+
+    history = []
+    for event in events:
+        changes = [
+            {
+                "label": _("Workspaces") if change.get("field") == "workspaces" else change.get("field", ""),
+                "before": readable(change.get("field"), change.get("before")),
+                "after": readable(change.get("field"), change.get("after")),
+            }
+            for change in event.changes or []
+        ]
+        history.append({"event": event, "changes": changes})
+    return history, more
+
+
 @organisation_page
 @require_GET
 def machine_detail(request, machine_id):
@@ -460,6 +507,7 @@ def machine_detail(request, machine_id):
                 grants=view.grants,
             )[: FAULTS_SHOWN + 1]
         )
+    history, more_history = _history(view) if view.owned else ([], False)
     received_name = None
     if not view.owned:
         received_name = (
@@ -484,6 +532,9 @@ def machine_detail(request, machine_id):
         "faults": faults[:FAULTS_SHOWN],
         "more_faults": len(faults) > FAULTS_SHOWN,
         "timeline": _sharing_timeline(view) if view.owned else None,
+        "history": history,
+        "more_history": more_history,
+        "history_limit": HISTORY_SHOWN,
         "export_query": f"first={period.first.isoformat()}&last={period.last.isoformat()}",
     }
     return render(request, "fleet/machine_detail.html", context)
@@ -494,33 +545,74 @@ class _Echo:
         return value
 
 
+#: The kinds of row of the CSV export, in the "Kind" column. Codes rather than translated words, like the metric and
+#: data pack columns: a spreadsheet filter or a script keeps working whoever exported the file.
+EXPORT_READING, EXPORT_POSITION, EXPORT_FAULT = "reading", "position", "fault"
+
+
 @organisation_page
 @require_GET
 def machine_readings_export(request, machine_id):
-    """The visible readings of the period as CSV, streamed: times in the organisation's zone, with their offset."""
+    """Everything visible of the period as one CSV, streamed, in time order: the numeric readings, the positions and
+    the fault codes, one row each with a "Kind" column to filter on, so a fleet manager sees what happened when in one
+    sheet (an hour counter stalling next to a fault, a move between sites). Times in the organisation's zone, with
+    their offset. Three queries, each read through sharing.selectors with the page's grants."""
     view = MachineView(request, machine_id)
     period, _form = view.period(request.GET)
-    rows = machine_readings_in_period(
-        organisation=view.organisation, machine=view.machine, period=period, now=view.now, grants=view.grants
-    )
+    scope = {
+        "organisation": view.organisation,
+        "machine": view.machine,
+        "period": period,
+        "now": view.now,
+        "grants": view.grants,
+    }
+    readings = machine_readings_in_period(**scope)
+    positions = machine_positions_in_period(**scope)
+    faults = machine_fault_codes_in_period(**scope)
     tz = view.tz
-    header = [_("Time"), _("Metric"), _("ISO 15143-3 name"), _("Value"), _("Unit"), _("Data pack")]
+    header = [
+        _("Time"),
+        _("Kind"),
+        _("Metric"),
+        _("ISO 15143-3 name"),
+        _("Value"),
+        _("Unit"),
+        _("Data pack"),
+        _("Latitude"),
+        _("Longitude"),
+        _("Altitude (m)"),
+        _("Fault code"),
+        _("Description"),
+        _("Severity"),
+        _("Source"),
+    ]
+    nothing = [""] * 4
+
+    def reading_rows():
+        for timestamp, metric, value in readings.iterator(chunk_size=2000):
+            info = METRICS.get(metric)
+            iso_name, unit = (info.iso_name, info.unit) if info else ("", "")
+            pack = pack_of_metric(metric)
+            yield timestamp, [EXPORT_READING, metric, iso_name, value, unit, pack, "", "", "", *nothing]
+
+    def position_rows():
+        for timestamp, latitude, longitude, altitude in positions.iterator(chunk_size=2000):
+            location = ["location", "Location", "", "", DataPack.ESSENTIAL.value]
+            altitude = "" if altitude is None else altitude
+            yield timestamp, [EXPORT_POSITION, *location, latitude, longitude, altitude, *nothing]
+
+    def fault_rows():
+        for timestamp, identifier, description, severity, source in faults.iterator(chunk_size=2000):
+            pack = DataPack.FAULT_CODES.value
+            yield timestamp, [EXPORT_FAULT, "", "", "", "", pack, "", "", "", identifier, description, severity, source]
 
     def lines():
         writer = csv.writer(_Echo())
         yield writer.writerow(header)
-        for timestamp, metric, value in rows.iterator(chunk_size=2000):
-            info = METRICS.get(metric)
-            yield writer.writerow(
-                [
-                    timestamp.astimezone(tz).isoformat(),
-                    metric,
-                    info.iso_name if info else "",
-                    value,
-                    info.unit if info else "",
-                    pack_of_metric(metric),
-                ]
-            )
+        # Each query is already in time order: merging them keeps the file in time order without sorting it.
+        merged = heapq.merge(reading_rows(), position_rows(), fault_rows(), key=lambda row: row[0])
+        for timestamp, row in merged:
+            yield writer.writerow([timestamp.astimezone(tz).isoformat(), *row])
 
     filename = f"{view.machine.serial_number}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

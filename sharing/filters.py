@@ -10,6 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from accounts.selectors import workspaces_of
@@ -41,8 +42,8 @@ class SharingFilterSet(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         label=_("Period"), choices=Period.choices, method="filter_period", empty_label=_("Any time")
     )
-    date_from = django_filters.DateFilter(label=_("From"), method="filter_date_from")
-    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to")
+    date_from = django_filters.DateFilter(label=pgettext_lazy("date range", "From"), method="filter_date_from")
+    date_to = django_filters.DateFilter(label=pgettext_lazy("date range", "To"), method="filter_date_to")
     workspace = django_filters.ModelChoiceFilter(
         label=_("Workspace"),
         queryset=workspaces_of(None),  # replaced by the organisation's workspaces in __init__

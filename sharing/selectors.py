@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Window as WindowExpression
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,14 +82,18 @@ class MachineSharings:
     machine: Machine
     name: str
     sharings: list[Sharing]
+    #: How many more sharings of this machine `sharings` holds beyond those listed (the oldest are left out).
+    left_out: int = 0
 
 
 def sharings_by_machine(
-    *, organisation: Organisation, sharings: QuerySet[Sharing], max_machines: int
+    *, organisation: Organisation, sharings: QuerySet[Sharing], max_machines: int, max_sharings: int | None = None
 ) -> tuple[list[MachineSharings], bool]:
     """The share centre's timeline: the machines of `sharings` (a filtered list) one by one, each with its sharings
-    among them; at most `max_machines` machines (the second value says whether some were left out). Three queries,
-    however many sharings. Whatever `sharings` holds, only what the organisation owns or receives is read."""
+    among them; at most `max_machines` machines (the second value says whether some were left out) and, with
+    `max_sharings`, at most that many sharings per machine, the most recent by start (each machine's `left_out` counts
+    the others). Three queries, however many sharings. Whatever `sharings` holds, only what the organisation owns or
+    receives is read."""
     links = SharingMachine.objects.filter(
         Q(sharing__owner=organisation) | Q(sharing__beneficiary=organisation),
         sharing__in=sharings.order_by().values("pk"),
@@ -101,13 +107,24 @@ def sharings_by_machine(
     machine_ids = machine_ids[:max_machines]
     machines: dict[object, Machine] = {}
     sharings_of: dict[object, list[Sharing]] = {machine_id: [] for machine_id in machine_ids}
-    for link in (
-        links.filter(machine_id__in=machine_ids)
-        .select_related("machine", "sharing__owner", "sharing__beneficiary")
-        .order_by("sharing__start_at", "sharing__created_at", "sharing__pk")
+    left_out: dict[object, int] = {}
+    rows = links.filter(machine_id__in=machine_ids)
+    if max_sharings is not None:
+        # Rank each machine's sharings newest first and count them in the same query (window functions), so the cap
+        # costs no query per machine.
+        by_machine = {"partition_by": [F("machine_id")]}
+        newest_first = [F("sharing__start_at").desc(), F("sharing__created_at").desc(), F("sharing__pk").desc()]
+        rows = rows.annotate(
+            rank=WindowExpression(RowNumber(), order_by=newest_first, **by_machine),
+            machine_total=WindowExpression(Count("pk"), **by_machine),
+        ).filter(rank__lte=max_sharings)
+    for link in rows.select_related("machine", "sharing__owner", "sharing__beneficiary").order_by(
+        "sharing__start_at", "sharing__created_at", "sharing__pk"
     ):
         machines[link.machine_id] = link.machine
         sharings_of[link.machine_id].append(link.sharing)
+        if max_sharings is not None:
+            left_out[link.machine_id] = link.machine_total - max_sharings if link.machine_total > max_sharings else 0
     # The beneficiary knows received machines under the names it gave them.
     names = dict(
         ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(
@@ -119,6 +136,7 @@ def sharings_by_machine(
             machine=machines[machine_id],
             name=names.get(machine_id) or machines[machine_id].default_display_name,
             sharings=sharings_of[machine_id],
+            left_out=left_out.get(machine_id, 0),
         )
         for machine_id in machine_ids
         if machine_id in machines

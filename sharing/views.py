@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
@@ -88,6 +88,8 @@ class View(TextChoices):
 
 #: The timeline draws at most this many machines (one row each); it says so when there are more.
 TIMELINE_MAX_MACHINES = 100
+#: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
+TIMELINE_MAX_SHARINGS = 50
 
 
 def _sharings_timeline(organisation, sharings, direction):
@@ -95,7 +97,10 @@ def _sharings_timeline(organisation, sharings, direction):
     its status (from the dates), labelled with the other side and the reference, today marked. Three queries."""
     now = timezone.now()
     machines, truncated = selectors.sharings_by_machine(
-        organisation=organisation, sharings=sharings, max_machines=TIMELINE_MAX_MACHINES
+        organisation=organisation,
+        sharings=sharings,
+        max_machines=TIMELINE_MAX_MACHINES,
+        max_sharings=TIMELINE_MAX_SHARINGS,
     )
     if not machines:
         return None
@@ -135,7 +140,14 @@ def _sharings_timeline(organisation, sharings, direction):
         now=now,
         tz=timezone.get_current_timezone(),
     )
-    return {"svg": svg, "machines": len(rows), "truncated": truncated, "limit": TIMELINE_MAX_MACHINES}
+    return {
+        "svg": svg,
+        "machines": len(rows),
+        "truncated": truncated,
+        "limit": TIMELINE_MAX_MACHINES,
+        "machines_with_more_bars": sum(1 for machine in machines if machine.left_out),
+        "bar_limit": TIMELINE_MAX_SHARINGS,
+    }
 
 
 @organisation_page
@@ -344,9 +356,7 @@ def sharing_create(request):
                 count = len(sharings)
                 messages.success(
                     request,
-                    _("%(count)d sharing created.") % {"count": count}
-                    if count == 1
-                    else _("%(count)d sharings created.") % {"count": count},
+                    ngettext("%(count)d sharing created.", "%(count)d sharings created.", count) % {"count": count},
                 )
                 if count == 1:
                     return redirect("sharing:detail", sharing_id=sharings[0].pk)
@@ -473,7 +483,7 @@ def _describe_change(change: dict) -> dict:
         if field == "beneficiary" and isinstance(value, dict):
             return value.get("name", "")
         if field == "machines" and isinstance(value, list):
-            return _("%(count)d machine(s)") % {"count": len(value)}
+            return ngettext("%(count)d machine", "%(count)d machines", len(value)) % {"count": len(value)}
         if isinstance(value, dict):
             return ", ".join(f"{key}: {item}" for key, item in value.items())
         if isinstance(value, list):

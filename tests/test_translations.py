@@ -3,6 +3,7 @@
 The catalogue is extracted afresh with Django's makemessages in a scratch copy of the project (gettext's xgettext is
 installed by `make test`), so a string added without a translation fails here."""
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,32 @@ def test_every_string_has_a_french_translation(tmp_path):
             locations = ", ".join(f"{path}:{line}" for path, line in message.locations[:2])
             missing.append(f"{message.id!r} ({locations})")
     assert not missing, f"{len(missing)} strings have no French translation:\n" + "\n".join(missing[:50])
+
+
+def test_words_with_two_meanings_and_counted_words_read_right_in_french():
+    """ "From"/"To" as a date range and as sender/recipient are separate messages (pgettext), and counts use plural
+    forms (ngettext), so the French can differ where English does not."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from sharing.filters import SharingFilterSet
+
+    start = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
+    context = {"owner": "Rent and Go", "beneficiary": "BuildCo", "recipient_email": "admin@buildco.example"}
+    context |= {"machine_count": 2, "machines": ["Excavator", "Crane"], "start_at": start, "time_zone": "UTC"}
+    with translation.override("fr"):
+        labels = [str(SharingFilterSet.base_filters[name].label) for name in ("date_from", "date_to")]
+        summary = render_to_string("emails/_summary.txt", context)
+        summary_html = render_to_string("emails/_summary.html", context)
+        created = [translation.ngettext("%(count)d sharing created.", "%(count)d sharings created.", n) for n in (1, 2)]
+        machines = [translation.ngettext("%(count)d machine", "%(count)d machines", n) for n in (1, 2)]
+    assert labels == ["Du", "Au"]
+    assert "De\u00a0: Rent and Go" in summary
+    assert "À\u00a0: BuildCo (admin@buildco.example)" in summary
+    assert "<dt>De</dt><dd>Rent and Go</dd>" in summary_html
+    assert "<dt>Machines (2)</dt>" in summary_html
+    assert [text % {"count": n} for text, n in zip(created, (1, 2), strict=True)] == [
+        "1 partage créé.",
+        "2 partages créés.",
+    ]
+    assert [text % {"count": n} for text, n in zip(machines, (1, 2), strict=True)] == ["1 machine", "2 machines"]

@@ -321,11 +321,55 @@ class TestColleagueInvite:
         assert again.token in mailoutbox[1].body
         assert first_token not in mailoutbox[1].body
 
-    def test_refuses_an_email_that_already_has_an_account(self, clock, admin_actor, beneficiary_admin, mailoutbox):
+    def test_refuses_someone_who_belongs_to_another_organisation(
+        self, clock, admin_actor, beneficiary_admin, mailoutbox
+    ):
         with pytest.raises(InvalidInput) as refusal:
             invite(admin_actor, email=beneficiary_admin.email.upper())
-        assert (refusal.value.code, refusal.value.field) == ("email_has_account", "email")
+        assert (refusal.value.code, refusal.value.field) == ("email_in_organisation", "email")
+        assert "already belongs to another organisation" in refusal.value.message
         assert not ColleagueInvitation.objects.exists()
+
+    def test_refuses_someone_who_is_already_a_member(self, clock, admin_actor, owner_member):
+        with pytest.raises(InvalidInput) as refusal:
+            invite(admin_actor, email=owner_member.email)
+        assert (refusal.value.code, refusal.value.field) == ("email_in_organisation", "email")
+        assert "already a member of your organisation" in refusal.value.message
+        assert not ColleagueInvitation.objects.exists()
+
+    def test_invites_back_a_member_who_was_removed(
+        self, clock, admin_actor, owner_org, owner_member, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        member_remove(actor=admin_actor, member=owner_member)
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation = invite(admin_actor, email=owner_member.email, role=Role.ADMIN)
+        assert (invitation.organisation, invitation.email, invitation.role) == (owner_org, owner_member.email, "admin")
+        [message] = mailoutbox
+        # They have an account: the e-mail asks them to log in, not to create one.
+        assert "You already have an account with this e-mail address: log in" in message.body
+        assert "Create your account" not in message.body
+        [(html, _mimetype)] = message.alternatives
+        assert "log in, then follow this link" in html
+        assert "Create my account" not in html
+        assert invitation.token in message.body
+
+    def test_an_account_without_an_organisation_in_another_one_can_be_invited(
+        self, clock, outsider_admin, beneficiary_admin
+    ):
+        # Taken out of BuildCo, the person may be invited by any organisation, not only the one they left.
+        admin_of_buildco = AdminFactory(organisation=beneficiary_admin.organisation, email="boss@buildco.example")
+        member_remove(actor=Actor.for_user(admin_of_buildco), member=beneficiary_admin)
+        invitation = invite(Actor.for_user(outsider_admin), email=beneficiary_admin.email)
+        assert invitation.organisation == outsider_admin.organisation
+
+    def test_a_newcomer_is_asked_to_create_an_account(
+        self, clock, admin_actor, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            invite(admin_actor)
+        [message] = mailoutbox
+        assert "Create your account with this e-mail address" in message.body
+        assert "log in" not in message.body
 
     @pytest.mark.parametrize(
         ("email", "role", "field"), [("not-an-email", Role.MEMBER, "email"), (NEWCOMER, "boss", "role")]
@@ -413,6 +457,16 @@ class TestColleagueInvitationAccept:
         with pytest.raises(RuleConflict) as refusal:
             colleague_invitation_accept(invitation=invitation, user=newcomer)
         assert refusal.value.code == "invitation_accepted"
+
+    def test_a_removed_member_invited_back_joins_with_the_invited_role(
+        self, clock, admin_actor, owner_org, owner_member
+    ):
+        member_remove(actor=admin_actor, member=owner_member)
+        invitation = invite(admin_actor, email=owner_member.email, role=Role.ADMIN)
+        owner_member.refresh_from_db()
+        colleague_invitation_accept(invitation=invitation, user=owner_member)
+        owner_member.refresh_from_db()
+        assert (owner_member.organisation, owner_member.role) == (owner_org, Role.ADMIN)
 
     def test_someone_who_already_has_an_organisation_cannot_join_another(self, clock, admin_actor, beneficiary_org):
         invitation = invite(admin_actor)

@@ -204,7 +204,7 @@ class TestAdmin:
             reverse("accounts:colleague_invite"), {"email": beneficiary_admin.email, "role": "member"}
         )
         assert response.status_code == 200
-        assert "already has an account" in response.context["invite_form"].errors["email"][0]
+        assert "already belongs to another organisation" in response.context["invite_form"].errors["email"][0]
         assert 'id="id_email_error"' in response.content.decode()
         assert response.context["invite_form"]["email"].value() == beneficiary_admin.email  # nothing typed is lost
 
@@ -360,6 +360,42 @@ class TestInvitationLink:
         assert response.status_code == 302
         user.refresh_from_db()
         assert (user.organisation, user.role) == (owner_org, Role.MEMBER)
+
+    def test_a_visitor_whose_email_has_an_account_is_asked_to_log_in(self, client, clock, admin_actor):
+        verified_user(NEWCOMER)  # a member taken out of their organisation: the account stays
+        invitation = colleague_invite(actor=admin_actor, email=NEWCOMER, role=Role.ADMIN)
+        url = reverse("accounts:invitation_accept", args=[invitation.token])
+        content = client.get(url).content.decode()
+        assert "You already have an account with new.person@newco.example: log in to join." in content
+        assert f"{reverse('account_login')}?next={url}" in content
+        assert reverse("account_signup") not in content
+
+    def test_a_removed_member_is_invited_back_logs_in_and_joins(
+        self, client, clock, owner_org, owner_admin, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        member = verified_user("back@rentandgo.example", organisation=owner_org)
+        member.set_password(PASSWORD)
+        member.save()
+        client.force_login(owner_admin)
+        client.post(reverse("accounts:member_remove", args=[member.pk]))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("accounts:colleague_invite"), {"email": "back@rentandgo.example", "role": "admin"}
+            )
+        assert response.status_code == 302
+        [message] = mailoutbox
+        assert "log in, then follow this link" in message.body
+        [link] = [url for url in links_in(message.body) if "/invitations/" in url]
+        client.logout()
+        # They log in from the link, come back to it and join with the invited role.
+        response = client.post(
+            f"{reverse('account_login')}?next={path_of(link)}", {"login": member.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert response.url == path_of(link)
+        assert client.post(path_of(link)).status_code == 302
+        member.refresh_from_db()
+        assert (member.organisation, member.role) == (owner_org, Role.ADMIN)
 
     def test_someone_else_cannot_use_the_link(self, client, invitation):
         stranger = verified_user("stranger@example.com")

@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from accounts.actors import Actor
 from fleet import charts
+from fleet import views as fleet_views
+from fleet.selectors import machine_audit_events
+from fleet.services import machine_set_workspaces
 from fleet.telemetry import DayStats, Period, daily_increments, merge_windows, unshared_intervals
 from sharing.lifecycle import Window
-from tests.factories import FaultCodeFactory, PositionFactory, ReadingFactory, SharingFactory
+from tests.factories import FaultCodeFactory, PositionFactory, ReadingFactory, SharingFactory, WorkspaceFactory
 
 UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
@@ -184,21 +188,71 @@ def export(client, machine, query=PERIOD):
     return rows[0], rows[1:]
 
 
-def test_owner_exports_every_reading_of_the_period(client, owner_admin, machine, telemetry):
+EXPORT_HEADER = [
+    "Time",
+    "Kind",
+    "Metric",
+    "ISO 15143-3 name",
+    "Value",
+    "Unit",
+    "Data pack",
+    "Latitude",
+    "Longitude",
+    "Altitude (m)",
+    "Fault code",
+    "Description",
+    "Severity",
+    "Source",
+]
+
+
+def by_kind(rows):
+    kinds = {}
+    for row in rows:
+        assert len(row) == len(EXPORT_HEADER)
+        kinds.setdefault(row[1], []).append(row)
+    return kinds
+
+
+def test_owner_exports_every_reading_position_and_fault_of_the_period_in_time_order(
+    client, owner_admin, machine, telemetry
+):
     client.force_login(owner_admin)
     header, rows = export(client, machine)
-    assert header == ["Time", "Metric", "ISO 15143-3 name", "Value", "Unit", "Data pack"]
+    assert header == EXPORT_HEADER
+    kinds = by_kind(rows)
     # Paris days 25 February to 20 March: 23 days of readings at 09:00 and 17:00, three metrics, and the late one.
-    assert len(rows) == 23 * 2 * 3 + 1
-    assert rows[0][:2] == ["2025-02-25T10:00:00+01:00", "fuel_remaining"]  # in the organisation's time zone
+    assert len(kinds.pop("reading")) == 23 * 2 * 3 + 1
+    assert rows[0][:3] == ["2025-02-25T10:00:00+01:00", "reading", "fuel_remaining"]  # the organisation's zone
+    positions = kinds.pop("position")
+    assert [(row[0], row[2], row[6], row[7], row[8]) for row in positions] == [
+        ("2025-03-05T18:00:00+01:00", "location", "essential", "45.0", "4.0"),
+        ("2025-03-12T18:00:00+01:00", "location", "essential", "46.0", "5.0"),
+    ]
+    faults = kinds.pop("fault")
+    assert [(row[0], row[6], row[10]) for row in faults] == [
+        ("2025-03-04T11:00:00+01:00", "fault_codes", "111-1"),
+        ("2025-03-12T11:00:00+01:00", "fault_codes", "222-2"),
+        ("2025-03-16T11:00:00+01:00", "fault_codes", "333-3"),
+    ]
+    assert all(row[11] and row[12] in ("low", "medium", "high") for row in faults)
+    assert kinds == {}
+    times = [dt.datetime.fromisoformat(row[0]) for row in rows]
+    assert times == sorted(times)  # one sheet in time order, whatever the kind
 
 
 def test_beneficiary_exports_exactly_its_windows_and_packs(client, beneficiary_admin, machine, telemetry):
     client.force_login(beneficiary_admin)
     _header, rows = export(client, machine)
+    kinds = by_kind(rows)
+    # Positions (essential) in both windows: only the one of 5 March; the 12 March one is between the windows.
+    assert [row[0] for row in kinds.pop("position")] == ["2025-03-05T18:00:00+01:00"]
+    # Fault codes only in window 2: not the one of window 1 (pack not shared then) nor the one between the windows.
+    assert [row[10] for row in kinds.pop("fault")] == ["333-3"]
     by_metric = {}
-    for time, metric, *_rest in rows:
+    for time, _kind, metric, *_rest in kinds.pop("reading"):
         by_metric.setdefault(metric, []).append(dt.datetime.fromisoformat(time))
+    assert kinds == {}
     # Window 1, usage hours only: from 1 March 17:00 (09:00 is before the start) to 9 March 17:00, and the late one.
     hours = by_metric.pop("operating_hours")
     assert min(hours) == utc(1, 17) and max(hours) == utc(9, 17) and utc(5, 13) in hours
@@ -210,12 +264,23 @@ def test_beneficiary_exports_exactly_its_windows_and_packs(client, beneficiary_a
     assert by_metric == {}
 
 
+@pytest.mark.parametrize(("user", "queries"), [("owner_admin", 7), ("beneficiary_admin", 8)])
+def test_the_export_costs_a_constant_number_of_queries(
+    client, request, machine, telemetry, django_assert_num_queries, user, queries
+):
+    # session, user, organisation; machine, (the beneficiary's grants), readings, positions, fault codes
+    client.force_login(request.getfixturevalue(user))
+    with django_assert_num_queries(queries):
+        export(client, machine, {"first": "2025-02-01", "last": "2025-03-20"})
+
+
 def test_owner_page_shows_latest_values_charts_faults_and_the_sharing_timeline(
     client, owner_admin, machine, telemetry, django_assert_num_queries
 ):
     client.force_login(owner_admin)
-    # session, user, organisation; machine, latest readings, position, daily stats, faults, sharings
-    with django_assert_num_queries(9):
+    # session, user, organisation; machine, latest readings, position, daily stats, faults, sharings, history (no
+    # change recorded: no workspace names to look up)
+    with django_assert_num_queries(10):
         response = client.get(page_url(machine), PERIOD)
     assert response.status_code == 200
     context = response.context
@@ -265,6 +330,7 @@ def test_beneficiary_page_shows_its_windows_and_packs_and_marks_the_rest(
     content = response.content.decode()
     assert "Activity" in content and "Not shared with you." in content
     assert "timeline-bar" not in content  # the sharing timeline is the owner's
+    assert context["history"] == [] and "history-title" not in content  # and so is the history
 
 
 def test_beneficiary_default_period_stays_within_its_windows(client, beneficiary_admin, machine, telemetry):
@@ -317,3 +383,62 @@ def test_outsiders_get_404(client, outsider_admin, machine):
     client.force_login(outsider_admin)
     assert client.get(page_url(machine)).status_code == 404
     assert client.get(reverse("fleet:machine_export", args=[machine.pk])).status_code == 404
+
+
+# --- the owner's history of its machine ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def placed(frozen, machine, owner_admin, owner_org):
+    """The owner's admin places the machine in Lyon depot (1 March), then in Grenoble site and Paris north (2 March);
+    Grenoble site is deleted since."""
+    lyon = WorkspaceFactory(organisation=owner_org, name="Lyon depot")
+    grenoble = WorkspaceFactory(organisation=owner_org, name="Grenoble site")
+    paris = WorkspaceFactory(organisation=owner_org, name="Paris north")
+    actor = Actor.for_user(owner_admin)
+    frozen(utc(1, 9))
+    machine_set_workspaces(actor=actor, machine=machine, workspaces=[lyon])
+    frozen(utc(2, 9))
+    machine_set_workspaces(actor=actor, machine=machine, workspaces=[grenoble, paris])
+    grenoble.delete()
+    frozen(NOW)
+    return machine
+
+
+def test_owner_sees_its_machine_history_newest_first_with_workspace_names(
+    client, owner_admin, placed, django_assert_num_queries
+):
+    client.force_login(owner_admin)
+    # As without history (no telemetry, no sharing), plus the workspace names of the changes, in one query.
+    with django_assert_num_queries(11):
+        response = client.get(page_url(placed))
+    assert response.status_code == 200
+    history = response.context["history"]
+    assert [item["event"].occurred_at for item in history] == [utc(2, 9), utc(1, 9)]
+    assert [item["event"].actor_label for item in history] == ["admin@rentandgo.example"] * 2
+    assert [(change["before"], change["after"]) for item in history for change in item["changes"]] == [
+        ("Lyon depot", "Paris north, deleted workspace"),
+        ("no workspace", "Lyon depot"),
+    ]
+    assert not response.context["more_history"]
+    content = response.content.decode()
+    assert "History" in content and "Workspaces changed" in content and "Paris north, deleted workspace" in content
+
+
+def test_the_history_is_capped_and_says_so(client, owner_admin, placed, monkeypatch):
+    monkeypatch.setattr(fleet_views, "HISTORY_SHOWN", 1)
+    client.force_login(owner_admin)
+    response = client.get(page_url(placed))
+    assert [item["event"].occurred_at for item in response.context["history"]] == [utc(2, 9)]
+    assert "The 1 most recent changes only." in response.content.decode()
+
+
+def test_a_beneficiary_never_sees_the_owners_history(client, beneficiary_admin, beneficiary_org, placed, frozen):
+    SharingFactory(owner=placed.organisation, beneficiary=beneficiary_org, machines=[placed], start_at=utc(1))
+    assert not machine_audit_events(organisation=beneficiary_org, machine=placed).exists()
+    assert machine_audit_events(organisation=placed.organisation, machine=placed).count() == 2
+    client.force_login(beneficiary_admin)
+    response = client.get(page_url(placed))
+    assert response.status_code == 200 and response.context["history"] == []
+    content = response.content.decode()
+    assert "Lyon depot" not in content and "history-title" not in content

@@ -1,6 +1,6 @@
 """The share centre's Timeline view: the filtered sharings machine by machine (one row per machine, a bar per sharing
 coloured by status and labelled with the other side and the reference, today marked), the List / Timeline switch that
-keeps the filters, the cap on rows, authorization and a pinned query count."""
+keeps the filters, the caps on rows and on bars per machine, authorization and a pinned query count."""
 
 import datetime as dt
 
@@ -102,6 +102,25 @@ def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monke
     assert "The timeline shows the first 1 machines only." in response.content.decode()
 
 
+def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_says_so(
+    client, owner_admin, sharings, monkeypatch
+):
+    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 1)
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline"})
+    timeline = response.context["timeline"]
+    svg = str(timeline["svg"])
+    assert svg.count('class="timeline-row"') == 2  # every machine still has its row
+    assert "CTR-2" in svg and "CTR-1" not in svg  # the excavator keeps its most recent sharing only
+    assert "Q-9" in svg
+    assert timeline["machines_with_more_bars"] == 1
+    assert "1 machine has more than 1 sharings: only its 1 most recent are drawn." in response.content.decode()
+    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 2)
+    response = client.get("/", {"view": "timeline"})
+    assert response.context["timeline"]["machines_with_more_bars"] == 0
+    assert "most recent are drawn" not in response.content.decode()
+
+
 def test_anonymous_visitors_get_the_landing_page_and_outsiders_no_bars(client, outsider_org, sharings):
     response = client.get("/", {"view": "timeline"})
     assert response.status_code == 200 and "timeline" not in response.context  # the landing page
@@ -131,3 +150,30 @@ def test_timeline_query_count_does_not_grow(
     with django_assert_num_queries(TIMELINE_QUERIES):
         response = client.get("/", {"view": "timeline"})
     assert str(response.context["timeline"]["svg"]).count('class="timeline-row"') == count
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_capping_the_bars_costs_no_query_per_machine(
+    client, django_assert_num_queries, monkeypatch, frozen, owner_org, owner_admin, beneficiary_org, count
+):
+    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 2)
+    frozen(NOW)
+    for _machine in range(count):
+        machine = MachineFactory(organisation=owner_org)
+        for index in range(4):
+            SharingFactory(
+                owner=owner_org,
+                beneficiary=beneficiary_org,
+                machines=[machine],
+                reference=f"R-{index}",
+                start_at=NOW - (10 - index) * DAY,
+                end_at=NOW - (9 - index) * DAY,
+            )
+    client.force_login(owner_admin)
+    with django_assert_num_queries(TIMELINE_QUERIES):
+        response = client.get("/", {"view": "timeline"})
+    timeline = response.context["timeline"]
+    svg = str(timeline["svg"])
+    assert svg.count('class="timeline-row"') == count and timeline["machines_with_more_bars"] == count
+    assert svg.count("timeline-bar timeline-") == 2 * count
+    assert svg.count("· R-3") == svg.count("· R-2") == count and "· R-1" not in svg and "· R-0" not in svg
