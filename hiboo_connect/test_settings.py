@@ -14,6 +14,12 @@ STORAGES = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
+# A cache of the test process only: with REDIS_URL set (CI), a shared Redis cache would carry allauth's rate limits
+# (one verification e-mail per address every few minutes) from one run into the next and silently drop e-mails.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every browser test logs in from 127.0.0.1: allauth's per-IP login limit (30 a minute) would make a fast suite flaky.
+ACCOUNT_RATE_LIMITS = False
+
 # Tasks run in the test process: nothing reaches a broker, e-mails land in the locmem outbox.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
