@@ -1,11 +1,10 @@
 """Scoped reads of an organisation's own accounts data: its workspaces, its address book of recipients, its members,
 its colleague invitations and its API keys."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from hiboo_connect.errors import NotFound
+from hiboo_connect.errors import get_or_not_found
 
 from .models import ApiKey, ColleagueInvitation, Contact, Organisation, User, Workspace
 
@@ -15,10 +14,9 @@ def workspaces_of(organisation: Organisation) -> QuerySet[Workspace]:
 
 
 def workspace_get(*, organisation: Organisation, workspace_id) -> Workspace:
-    try:
-        return workspaces_of(organisation).get(pk=workspace_id)
-    except (Workspace.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("workspace_not_found", _("No such workspace.")) from None
+    return get_or_not_found(
+        workspaces_of(organisation), "workspace_not_found", _("No such workspace."), pk=workspace_id
+    )
 
 
 def contacts_of(organisation: Organisation) -> QuerySet[Contact]:
@@ -40,10 +38,7 @@ def contacts_search(*, organisation: Organisation, query: str, limit: int = 8) -
 
 
 def contact_get(*, organisation: Organisation, contact_id) -> Contact:
-    try:
-        return contacts_of(organisation).get(pk=contact_id)
-    except (Contact.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("contact_not_found", _("No such contact.")) from None
+    return get_or_not_found(contacts_of(organisation), "contact_not_found", _("No such contact."), pk=contact_id)
 
 
 def members_of(organisation: Organisation) -> QuerySet[User]:
@@ -51,10 +46,9 @@ def members_of(organisation: Organisation) -> QuerySet[User]:
 
 
 def member_get(*, organisation: Organisation, user_id) -> User:
-    try:
-        return members_of(organisation).select_related("organisation").get(pk=user_id)
-    except (User.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("member_not_found", _("No such member.")) from None
+    return get_or_not_found(
+        members_of(organisation).select_related("organisation"), "member_not_found", _("No such member."), pk=user_id
+    )
 
 
 def colleague_invitations_pending(organisation: Organisation) -> QuerySet[ColleagueInvitation]:
@@ -67,10 +61,12 @@ def colleague_invitations_pending(organisation: Organisation) -> QuerySet[Collea
 
 
 def colleague_invitation_get(*, organisation: Organisation, invitation_id) -> ColleagueInvitation:
-    try:
-        return colleague_invitations_pending(organisation).select_related("organisation").get(pk=invitation_id)
-    except (ColleagueInvitation.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("invitation_not_found", _("No such invitation.")) from None
+    return get_or_not_found(
+        colleague_invitations_pending(organisation).select_related("organisation"),
+        "invitation_not_found",
+        _("No such invitation."),
+        pk=invitation_id,
+    )
 
 
 def colleague_invitation_by_token(token: str) -> ColleagueInvitation | None:
@@ -104,7 +100,4 @@ def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
 
 
 def api_key_get(*, organisation: Organisation, api_key_id) -> ApiKey:
-    try:
-        return api_keys_of(organisation).get(pk=api_key_id)
-    except (ApiKey.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("api_key_not_found", _("No such API key.")) from None
+    return get_or_not_found(api_keys_of(organisation), "api_key_not_found", _("No such API key."), pk=api_key_id)

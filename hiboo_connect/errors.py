@@ -1,6 +1,8 @@
 """Domain errors raised by services and selectors: a machine-readable code, a human message and, when it applies,
 the field at fault. Views and the API turn them into their own answers (a form error, a JSON body and status)."""
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+
 
 class DomainError(Exception):
     """A refusal by the product's rules. `kind` says how an interface should answer it."""
@@ -39,3 +41,12 @@ class RuleConflict(DomainError):
     """The rules forbid the action in the object's current state (409), with the reason."""
 
     kind = "conflict"
+
+
+def get_or_not_found(queryset, code: str, message: str, **lookup):
+    """The one row of an already scoped `queryset` matching `lookup`, or NotFound. A malformed id (not a UUID, say)
+    is NotFound too: an outsider learns nothing from the difference."""
+    try:
+        return queryset.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound(code, message) from None

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models import Window as WindowExpression
 from django.db.models.functions import RowNumber
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation
 from fleet.data_packs import METRICS, DataPack, pack_of_metric
 from fleet.models import FaultCode, Machine, Position, Reading
-from hiboo_connect.errors import NotFound
+from hiboo_connect.errors import get_or_not_found
 
 from .lifecycle import Window, access_window
 from .models import (
@@ -46,10 +45,12 @@ def sharings_visible_to(organisation: Organisation) -> QuerySet[Sharing]:
 
 def sharing_get(*, organisation: Organisation, sharing_id) -> Sharing:
     """A sharing the organisation owns or receives; anything else is NotFound, never a hint that it exists."""
-    try:
-        return sharings_visible_to(organisation).select_related("owner", "beneficiary", "sender").get(pk=sharing_id)
-    except (Sharing.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("sharing_not_found", _("No such sharing.")) from None
+    return get_or_not_found(
+        sharings_visible_to(organisation).select_related("owner", "beneficiary", "sender"),
+        "sharing_not_found",
+        _("No such sharing."),
+        pk=sharing_id,
+    )
 
 
 def sharing_audit_events(*, organisation: Organisation, sharing: Sharing) -> QuerySet[AuditEvent]:
@@ -152,10 +153,9 @@ def received_machines_of(organisation: Organisation) -> QuerySet[ReceivedMachine
 
 
 def received_machine_get(*, organisation: Organisation, received_machine_id) -> ReceivedMachine:
-    try:
-        return received_machines_of(organisation).get(pk=received_machine_id)
-    except (ReceivedMachine.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("received_machine_not_found", _("No such machine.")) from None
+    return get_or_not_found(
+        received_machines_of(organisation), "received_machine_not_found", _("No such machine."), pk=received_machine_id
+    )
 
 
 def machines_visible_to(organisation: Organisation) -> QuerySet[Machine]:
@@ -165,10 +165,9 @@ def machines_visible_to(organisation: Organisation) -> QuerySet[Machine]:
 
 
 def machine_get(*, organisation: Organisation, machine_id) -> Machine:
-    try:
-        return machines_visible_to(organisation).get(pk=machine_id)
-    except (Machine.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("machine_not_found", _("No such machine.")) from None
+    return get_or_not_found(
+        machines_visible_to(organisation), "machine_not_found", _("No such machine."), pk=machine_id
+    )
 
 
 # --- readings: owner sees all, beneficiary the union of its windows, each with its own packs --------------------------
@@ -380,9 +379,10 @@ def notifications_failed(organisation: Organisation) -> QuerySet[Notification]:
 
 def notification_get(*, organisation: Organisation, notification_id) -> Notification:
     """A notification of the organisation's outbox; anything else is NotFound."""
-    try:
-        return Notification.objects.select_related("organisation", "sharing").get(
-            organisation=organisation, pk=notification_id
-        )
-    except (Notification.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("notification_not_found", _("No such notification.")) from None
+    return get_or_not_found(
+        Notification.objects.select_related("organisation", "sharing"),
+        "notification_not_found",
+        _("No such notification."),
+        organisation=organisation,
+        pk=notification_id,
+    )

@@ -23,7 +23,7 @@ from fleet.models import Machine
 from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 
-from . import lifecycle, notifications
+from . import lifecycle, notifications, selectors
 from .audit import audit_record
 from .lifecycle import SharingStatus
 from .models import (
@@ -515,16 +515,14 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
     if user.organisation_id is None:
         raise InvalidInput("no_organisation", _("The user has no organisation yet."))
     now = timezone.now()
+    # Only sharings still pending: one that ended before anyone accepted it has nothing to attach.
     candidates = (
-        Sharing.objects.select_for_update(of=("self",))
-        .filter(recipient_email=user.email.lower(), beneficiary__isnull=True, stopped_at__isnull=True)
+        selectors.sharings_pending_for_email(user.email)
+        .select_for_update(of=("self",))
         .exclude(owner_id=user.organisation_id)
-        .select_related("owner")
     )
     attached = []
     for sharing in candidates:
-        if sharing.status_at(now) != SharingStatus.PENDING:
-            continue  # ended before anyone accepted: nothing to attach
         old_status = sharing.status
         sharing.beneficiary = user.organisation
         sharing.recipient_organisation_name = user.organisation.name
