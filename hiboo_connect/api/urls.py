@@ -37,5 +37,6 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
-    re_path(r"^.*$", api_not_found),
+    # [\s\S], not ".": the catch-all must also match paths with a line break, or Django answers them in HTML.
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
