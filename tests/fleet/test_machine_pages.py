@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from accounts.actors import Actor
 from fleet import charts
-from fleet import views as fleet_views
 from fleet.selectors import machine_audit_events
 from fleet.services import machine_set_workspaces
 from fleet.telemetry import DayStats, Period, daily_increments, merge_windows, unshared_intervals
+from fleet.views import machine_page
 from sharing.lifecycle import Window
 from tests.factories import FaultCodeFactory, PositionFactory, ReadingFactory, SharingFactory, WorkspaceFactory
 
@@ -426,7 +426,7 @@ def test_owner_sees_its_machine_history_newest_first_with_workspace_names(
 
 
 def test_the_history_is_capped_and_says_so(client, owner_admin, placed, monkeypatch):
-    monkeypatch.setattr(fleet_views, "HISTORY_SHOWN", 1)
+    monkeypatch.setattr(machine_page, "HISTORY_SHOWN", 1)
     client.force_login(owner_admin)
     response = client.get(page_url(placed))
     assert [item["event"].occurred_at for item in response.context["history"]] == [utc(2, 9)]
