@@ -118,19 +118,15 @@ class SharingFilterSet(django_filters.FilterSet):
 
     def filter_period(self, queryset, name, value):
         now = self.now
-        not_ended = (Q(end_at__isnull=True) | Q(end_at__gt=now)) & (Q(stopped_at__isnull=True) | Q(stopped_at__gt=now))
         if value == Period.CURRENT:
-            return queryset.filter(not_ended, start_at__lte=now)
+            return queryset.window_reaches(now).filter(start_at__lte=now)
         if value == Period.UPCOMING:
-            return queryset.filter(not_ended, start_at__gt=now)
-        return queryset.filter(Q(end_at__lte=now) | Q(stopped_at__lte=now))
+            return queryset.window_reaches(now).filter(start_at__gt=now)
+        return queryset.window_ended_by(now)
 
     def filter_date_from(self, queryset, name, value):
         # The window [start, min(end, stopped)) reaches past the first moment of the `from` day.
-        moment = _start_of_day(value)
-        return queryset.filter(
-            Q(end_at__isnull=True) | Q(end_at__gt=moment), Q(stopped_at__isnull=True) | Q(stopped_at__gt=moment)
-        )
+        return queryset.window_reaches(_start_of_day(value))
 
     def filter_date_to(self, queryset, name, value):
         # The window starts before the `to` day is over.

@@ -20,6 +20,8 @@ class SharingStatus(models.TextChoices):
 
 #: Statuses the lifecycle job may still move on; stopped and terminated are final.
 OPEN_STATUSES = (SharingStatus.PENDING, SharingStatus.SCHEDULED, SharingStatus.IN_PROGRESS)
+#: Statuses of a sharing whose start the lifecycle job has not acted on yet.
+NOT_STARTED_STATUSES = (SharingStatus.PENDING, SharingStatus.SCHEDULED)
 
 
 def sharing_status(
@@ -41,6 +43,47 @@ def effective_end(*, end_at: datetime | None, stopped_at: datetime | None) -> da
     """min(end_at, stopped_at), either may be empty; None means open-ended."""
     ends = [moment for moment in (end_at, stopped_at) if moment is not None]
     return min(ends) if ends else None
+
+
+# The rules below that select sharings have a query twin of the same name on Sharing.objects (models.SharingQuerySet);
+# tests/sharing/test_lifecycle_queries.py holds each pair to the same answers.
+
+
+def window_reaches(*, end_at: datetime | None, stopped_at: datetime | None, moment: datetime) -> bool:
+    """The access window still reaches `moment`: it was neither stopped nor ended at or before it."""
+    end = effective_end(end_at=end_at, stopped_at=stopped_at)
+    return end is None or moment < end
+
+
+def running_at(
+    *, beneficiary_known: bool, start_at: datetime, end_at: datetime | None, stopped_at: datetime | None, now: datetime
+) -> bool:
+    """Data flows to a known beneficiary at `now`: the window has started and still reaches `now`."""
+    return beneficiary_known and start_at <= now and window_reaches(end_at=end_at, stopped_at=stopped_at, moment=now)
+
+
+def overlapping(
+    *,
+    start_at: datetime,
+    end_at: datetime | None,
+    stopped_at: datetime | None,
+    period_start: datetime,
+    period_end: datetime | None,
+) -> bool:
+    """The access window overlaps the period [period_start, period_end) (period_end None: open-ended)."""
+    starts_in_time = period_end is None or start_at < period_end
+    return starts_in_time and window_reaches(end_at=end_at, stopped_at=stopped_at, moment=period_start)
+
+
+def due_to_start(*, status: str, beneficiary_known: bool, start_at: datetime, now: datetime) -> bool:
+    """The lifecycle job must look at it because its start passed: not started yet by the cached status, with a
+    beneficiary (a pending invitation stays pending whatever the start)."""
+    return status in NOT_STARTED_STATUSES and beneficiary_known and start_at <= now
+
+
+def due_to_end(*, status: str, end_at: datetime | None, now: datetime) -> bool:
+    """The lifecycle job must look at it because its end passed while the cached status is still open."""
+    return status in OPEN_STATUSES and end_at is not None and end_at <= now
 
 
 @dataclass(frozen=True)

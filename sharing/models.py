@@ -1,5 +1,7 @@
 """Sharings, the machines they carry, the beneficiary's view of received machines, and the audit trail."""
 
+from __future__ import annotations
+
 import uuid
 
 from django.conf import settings
@@ -10,11 +12,65 @@ from accounts.models import ColleagueInvitation, Organisation, Workspace
 from fleet.data_packs import ALL_DATA_PACKS
 from fleet.models import Machine
 
+from . import lifecycle
 from .lifecycle import SharingStatus, access_window, sharing_status
 
 
 def all_data_packs():
     return list(ALL_DATA_PACKS)
+
+
+def _where(prefix: str, **lookups) -> models.Q:
+    """`lookups` as a Q, each name prefixed: "" on Sharing, "sharing__" from a row that points at a sharing."""
+    return models.Q(**{prefix + name: value for name, value in lookups.items()})
+
+
+# The rows the lifecycle job may still have to start or to end.
+def _may_start() -> models.Q:
+    return models.Q(status__in=list(lifecycle.NOT_STARTED_STATUSES), beneficiary__isnull=False)
+
+
+def _may_end() -> models.Q:
+    return models.Q(status__in=list(lifecycle.OPEN_STATUSES), end_at__isnull=False)
+
+
+class SharingQuerySet(models.QuerySet):
+    """The lifecycle's rules as queries: each method keeps exactly the sharings for which its namesake in lifecycle.py
+    answers True, computed from the dates (tests/sharing/test_lifecycle_queries.py holds each pair to the same
+    answers). The `*_q` forms give the same condition to a query that reaches sharings through a relation."""
+
+    @staticmethod
+    def window_reaches_q(moment, *, prefix: str = "") -> models.Q:
+        not_ended = _where(prefix, end_at__isnull=True) | _where(prefix, end_at__gt=moment)
+        not_stopped = _where(prefix, stopped_at__isnull=True) | _where(prefix, stopped_at__gt=moment)
+        return not_ended & not_stopped
+
+    @classmethod
+    def running_at_q(cls, now, *, prefix: str = "") -> models.Q:
+        return _where(prefix, beneficiary__isnull=False, start_at__lte=now) & cls.window_reaches_q(now, prefix=prefix)
+
+    def window_reaches(self, moment) -> SharingQuerySet:
+        return self.filter(self.window_reaches_q(moment))
+
+    def window_ended_by(self, moment) -> SharingQuerySet:
+        """The complement of window_reaches: stopped or ended at or before `moment`."""
+        return self.filter(models.Q(end_at__lte=moment) | models.Q(stopped_at__lte=moment))
+
+    def running_at(self, now) -> SharingQuerySet:
+        return self.filter(self.running_at_q(now))
+
+    def overlapping(self, start_at, end_at) -> SharingQuerySet:
+        """Windows overlapping [start_at, end_at); end_at None: open-ended."""
+        condition = self.window_reaches_q(start_at)
+        if end_at is not None:
+            condition &= models.Q(start_at__lt=end_at)
+        return self.filter(condition)
+
+    def due_to_start(self, now) -> SharingQuerySet:
+        return self.filter(_may_start(), start_at__lte=now)
+
+    def due_to_end(self, now) -> SharingQuerySet:
+        return self.filter(_may_end(), end_at__lte=now)
 
 
 class Sharing(models.Model):
@@ -58,6 +114,8 @@ class Sharing(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=SharingStatus.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = SharingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sharing")

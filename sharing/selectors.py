@@ -26,6 +26,7 @@ from .models import (
     ReceivedMachine,
     Sharing,
     SharingMachine,
+    SharingQuerySet,
 )
 
 # --- sharings --------------------------------------------------------------------------------------------------------
@@ -65,13 +66,10 @@ def sharings_overlapping(
 ) -> QuerySet[Sharing]:
     """The organisation's open sharings of these machines whose windows overlap [start_at, end_at): shown as a
     warning where a sharing is created (overlaps are allowed, not silently doubled)."""
-    overlapping = Q(end_at__isnull=True) | Q(end_at__gt=start_at)
-    overlapping &= Q(stopped_at__isnull=True) | Q(stopped_at__gt=start_at)
-    if end_at is not None:
-        overlapping &= Q(start_at__lt=end_at)
     return (
         sharings_outgoing(organisation)
-        .filter(overlapping, sharing_machines__machine_id__in=list(machine_ids))
+        .overlapping(start_at, end_at)
+        .filter(sharing_machines__machine_id__in=list(machine_ids))
         .distinct()
     )
 
@@ -234,13 +232,10 @@ def sharings_in_progress_by_machine(
     now = now or timezone.now()
     rows = (
         SharingMachine.objects.filter(
+            SharingQuerySet.running_at_q(now, prefix="sharing__"),
             sharing__owner=organisation,
             machine_id__in=list(machine_ids),
-            sharing__beneficiary__isnull=False,
-            sharing__start_at__lte=now,
-            sharing__stopped_at__isnull=True,
         )
-        .filter(Q(sharing__end_at__isnull=True) | Q(sharing__end_at__gt=now))
         .select_related("sharing__beneficiary")
         .order_by("sharing__start_at", "sharing__pk")
     )
@@ -350,16 +345,12 @@ def _narrow(queryset: QuerySet, since, until) -> QuerySet:
 # --- invitations -----------------------------------------------------------------------------------------------------
 
 
-def sharings_pending_for_email(email: str) -> QuerySet[Sharing]:
+def sharings_pending_for_email(email: str, *, now: datetime | None = None) -> QuerySet[Sharing]:
     """Pending sharings addressed to an e-mail, newest first: what a person invited by a sharing may accept when they
     sign up (the organisation name the sender typed pre-fills theirs)."""
     return (
-        Sharing.objects.filter(
-            recipient_email=(email or "").lower(),
-            beneficiary__isnull=True,
-            stopped_at__isnull=True,
-        )
-        .filter(Q(end_at__isnull=True) | Q(end_at__gt=timezone.now()))
+        Sharing.objects.filter(recipient_email=(email or "").lower(), beneficiary__isnull=True)
+        .window_reaches(now or timezone.now())
         .select_related("owner")
         .order_by("-created_at")
     )

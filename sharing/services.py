@@ -549,14 +549,8 @@ def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
     indexes), claims each row with a conditional update so that two runs never move one twice, and catches up after
     any downtime in one pass. Returns how many sharings moved."""
     now = now or timezone.now()
-    due_ids = set(
-        Sharing.objects.filter(
-            status__in=[SharingStatus.PENDING, SharingStatus.SCHEDULED], start_at__lte=now, beneficiary__isnull=False
-        ).values_list("pk", flat=True)
-    )
-    due_ids |= set(
-        Sharing.objects.filter(status__in=lifecycle.OPEN_STATUSES, end_at__lte=now).values_list("pk", flat=True)
-    )
+    due_ids = set(Sharing.objects.due_to_start(now).values_list("pk", flat=True))
+    due_ids |= set(Sharing.objects.due_to_end(now).values_list("pk", flat=True))
     moved = 0
     for sharing in Sharing.objects.filter(pk__in=due_ids).select_related("owner"):
         new_status = sharing.status_at(now)
