@@ -25,7 +25,8 @@ def _where(prefix: str, **lookups) -> models.Q:
     return models.Q(**{prefix + name: value for name, value in lookups.items()})
 
 
-# The rows the lifecycle job may still have to start or to end.
+# The rows the lifecycle job may still have to start or to end. The two partial indexes hold just these rows and
+# due_to_start / due_to_end filter on the same condition, so the planner reads through the indexes.
 def _may_start() -> models.Q:
     return models.Q(status__in=list(lifecycle.NOT_STARTED_STATUSES), beneficiary__isnull=False)
 
@@ -138,16 +139,8 @@ class Sharing(models.Model):
             models.Index(fields=["owner", "reference"], name="sharing_owner_reference"),
             models.Index(fields=["recipient_email"], name="sharing_recipient_email"),
             # The lifecycle job reads only due rows: those two partial indexes hold just the rows that can still move.
-            models.Index(
-                fields=["start_at"],
-                name="sharing_due_to_start",
-                condition=models.Q(status__in=["pending", "scheduled"]),
-            ),
-            models.Index(
-                fields=["end_at"],
-                name="sharing_due_to_end",
-                condition=models.Q(status__in=["pending", "scheduled", "in_progress"], end_at__isnull=False),
-            ),
+            models.Index(fields=["start_at"], name="sharing_due_to_start", condition=_may_start()),
+            models.Index(fields=["end_at"], name="sharing_due_to_end", condition=_may_end()),
         ]
 
     def __str__(self):
