@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, InvalidInput, RuleConflict
 from hiboo_connect.portal import organisation_page
 from sharing.selectors import sharings_pending_for_email
@@ -41,11 +42,6 @@ from .services import (
     organisation_update,
 )
 
-
-def _show_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 # --- naming the organisation after sign-up ---------------------------------------------------------------------------
 
 
@@ -60,11 +56,9 @@ def organisation_create(request):
     if request.method == "POST":
         form = OrganisationForm(request.POST)
         if form.is_valid():
-            try:
+            with pages.refusal(form) as refused:
                 organisation = organisation_create_at_signup(user=user, **form.cleaned_data)
-            except InvalidInput as error:
-                _show_error(form, error)
-            else:
+            if not refused:
                 messages.success(request, _("Welcome to the share centre, %(name)s.") % {"name": organisation.name})
                 return redirect("home")
     else:
@@ -140,11 +134,9 @@ def organisation_settings(request):
         request.actor.require_admin_of(organisation)  # members read the settings; only admins change them (403)
         form = OrganisationForm(request.POST)
         if form.is_valid():
-            try:
+            with pages.refusal(form) as refused:
                 organisation_update(actor=request.actor, organisation=organisation, **form.cleaned_data)
-            except InvalidInput as error:
-                _show_error(form, error)
-            else:
+            if not refused:
                 messages.success(request, _("The organisation's settings are saved."))
                 return redirect("accounts:organisation_settings")
     else:
@@ -194,11 +186,9 @@ def members(request):
 def colleague_invite_create(request):
     form = ColleagueInviteForm(request.POST)
     if form.is_valid():
-        try:
+        with pages.refusal(form) as refused:
             invitation = colleague_invite(actor=request.actor, **form.cleaned_data)
-        except (InvalidInput, RuleConflict) as error:
-            _show_error(form, error)
-        else:
+        if not refused:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("accounts:members")
     return _members_page(request, invite_form=form)
@@ -238,23 +228,25 @@ def member_role(request, user_id):
 def member_delete(request, user_id):
     """GET asks for a confirmation; POST takes the member out of the organisation."""
     member = member_get(organisation=request.organisation, user_id=user_id)
-    error = None
-    if request.method == "POST":
-        try:
-            member_remove(actor=request.actor, member=member)
-        except RuleConflict as refusal:
-            error = refusal.message
-        else:
-            messages.success(
-                request,
-                _("%(email)s is no longer a member of %(organisation)s.")
-                % {"email": member.email, "organisation": request.organisation.name},
-            )
-            return redirect("accounts:members")
-    return render(
+
+    def confirm(error=None):
+        context = {"nav": "members", "member": member, "error": error, "is_self": member.pk == request.user.pk}
+        return render(request, "accounts/member_remove.html", context)
+
+    def removed():
+        messages.success(
+            request,
+            _("%(email)s is no longer a member of %(organisation)s.")
+            % {"email": member.email, "organisation": request.organisation.name},
+        )
+        return redirect("accounts:members")
+
+    return pages.confirm_then_act(
         request,
-        "accounts/member_remove.html",
-        {"nav": "members", "member": member, "error": error, "is_self": member.pk == request.user.pk},
+        confirm=confirm,
+        act=lambda: member_remove(actor=request.actor, member=member),
+        done=removed,
+        refused=lambda error: confirm(error.message),
     )
 
 
@@ -283,13 +275,11 @@ def api_keys(request):
         return _api_keys_page(request)
     form = ApiKeyForm(request.POST)
     if form.is_valid():
-        try:
+        with pages.refusal(form) as refused:
             api_key, clear_key = api_key_create(
                 actor=request.actor, organisation=request.organisation, **form.cleaned_data
             )
-        except InvalidInput as error:
-            _show_error(form, error)
-        else:
+        if not refused:
             return _api_keys_page(request, new_key={"api_key": api_key, "clear": clear_key}, status=201)
     return _api_keys_page(request, form=form, status=400)
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import workspaces_of
 from fleet.data_packs import ALL_DATA_PACKS, DataPack
 from fleet.selectors import machines_owned_by
-from hiboo_connect.errors import DomainError
 
 from . import lifecycle
 from .models import Sharing
@@ -42,12 +41,6 @@ def _datetime_field(label, *, required=True, help_text=""):
 def to_the_minute(moment: dt.datetime | None) -> dt.datetime | None:
     """What a datetime-local input can show: the same instant without seconds."""
     return moment.replace(second=0, microsecond=0) if moment is not None else None
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal next to the field it names, or above the form when no field of this form fits."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 class SharingFieldsMixin:

@@ -14,7 +14,6 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +24,7 @@ from fleet import charts
 from fleet.data_packs import DataPack
 from fleet.models import Machine
 from fleet.selectors import machines_owned_by
+from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, NotAllowed
 from hiboo_connect.portal import organisation_page
 
@@ -35,7 +35,6 @@ from .forms import (
     MachinePickerForm,
     SharingCreateForm,
     SharingEditForm,
-    add_domain_error,
     sharing_locks,
 )
 from .lifecycle import SharingStatus
@@ -208,12 +207,11 @@ def share_centre(request):
         "machines_shown": MACHINES_SHOWN_IN_LIST,
         "can_share": request.user.is_organisation_admin,
     }
-    template = "sharing/share_centre.html"
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = pages.fragment_requested(request)
     if request.user.is_organisation_admin and not fragment:
         # One count, for the discreet link to the failed notifications (the list fragment never shows it).
         context["failed_notifications"] = selectors.notifications_failed(organisation).count()
-    response = render(request, template + "#results" if fragment else template, context)
+    response = pages.render_page(request, "sharing/share_centre.html", context, fragment="#results")
     if fragment:
         # The address bar keeps only the filters in use, so links to a list stay short and readable.
         used = QueryDict(mutable=True)
@@ -221,7 +219,6 @@ def share_centre(request):
             if any(values):
                 used.setlist(key, [value for value in values if value])
         push_url(response, f"{request.path}?{used.urlencode()}" if used else request.path)
-    patch_vary_headers(response, ("HX-Request",))
     return response
 
 
@@ -337,13 +334,9 @@ def sharing_create(request):
         form = SharingCreateForm(request.POST, organisation=organisation)
         if form.is_valid():
             overlaps = _overlaps(organisation, request.POST)
-            try:
+            with pages.refusal(form) as refused:
                 sharings = services.sharing_create(actor=request.actor, **form.service_arguments())
-            except NotAllowed:
-                raise
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
+            if not refused:
                 if overlaps:
                     messages.warning(
                         request,
@@ -554,10 +547,8 @@ def _data_pack_labels(codes):
 
 
 def _render_sharing(request, sharing, status=200, **extra):
-    template = "sharing/sharing_detail.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#sharing"
-    return render(request, template, _sharing_context(request, sharing, **extra), status=status)
+    context = _sharing_context(request, sharing, **extra)
+    return pages.render_page(request, "sharing/sharing_detail.html", context, fragment="#sharing", status=status)
 
 
 def _owned_sharing_for_admin(request, sharing_id):
@@ -566,6 +557,11 @@ def _owned_sharing_for_admin(request, sharing_id):
     if sharing.owner_id != request.organisation.pk or not request.user.is_organisation_admin:
         raise PermissionDenied
     return sharing
+
+
+def _refused(request, sharing, error):
+    """The sharing's page saying why the rules refused the action (409: the sharing's state forbids it)."""
+    return _render_sharing(request, sharing, status=409, action_error=error.message)
 
 
 @organisation_page
@@ -584,16 +580,12 @@ def sharing_edit(request, sharing_id):
         form = SharingEditForm(request.POST, sharing=sharing, now=now)
         if form.is_valid():
             changes = form.changes()
-            try:
+            with pages.refusal(form) as refused:
                 if changes:
                     services.sharing_update(actor=request.actor, sharing=sharing, changes=changes)
-            except NotAllowed:
-                raise
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
+            if not refused:
                 messages.success(request, _("Sharing updated.") if changes else _("Nothing was changed."))
-                if not request.htmx:
+                if not pages.fragment_requested(request):
                     return redirect("sharing:detail", sharing_id=sharing.pk)
                 sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=sharing.pk)
                 return _render_sharing(request, sharing)
@@ -607,19 +599,21 @@ def sharing_edit(request, sharing_id):
 def sharing_stop(request, sharing_id):
     """GET asks for confirmation; POST stops."""
     sharing = _owned_sharing_for_admin(request, sharing_id)
-    if request.method == "GET":
-        return _render_sharing(request, sharing, confirm="stop")
-    try:
-        services.sharing_stop(actor=request.actor, sharing=sharing)
-    except NotAllowed:
-        raise
-    except DomainError as error:
-        return _render_sharing(request, sharing, status=409, action_error=error.message)
-    messages.success(request, _("Sharing stopped. The beneficiary keeps the history of the shared period."))
-    sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=sharing.pk)
-    if not request.htmx:
-        return redirect("sharing:detail", sharing_id=sharing.pk)
-    return _render_sharing(request, sharing)
+
+    def stopped():
+        messages.success(request, _("Sharing stopped. The beneficiary keeps the history of the shared period."))
+        stopped_sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=sharing.pk)
+        if not pages.fragment_requested(request):
+            return redirect("sharing:detail", sharing_id=sharing.pk)
+        return _render_sharing(request, stopped_sharing)
+
+    return pages.confirm_then_act(
+        request,
+        confirm=lambda: _render_sharing(request, sharing, confirm="stop"),
+        act=lambda: services.sharing_stop(actor=request.actor, sharing=sharing),
+        done=stopped,
+        refused=lambda error: _refused(request, sharing, error),
+    )
 
 
 @organisation_page
@@ -627,18 +621,20 @@ def sharing_stop(request, sharing_id):
 def sharing_delete(request, sharing_id):
     """GET asks for confirmation (or says why deleting is not possible); POST deletes."""
     sharing = _owned_sharing_for_admin(request, sharing_id)
-    if request.method == "GET":
-        return _render_sharing(request, sharing, confirm="delete")
-    try:
-        services.sharing_delete(actor=request.actor, sharing=sharing)
-    except NotAllowed:
-        raise
-    except DomainError as error:
-        return _render_sharing(request, sharing, status=409, action_error=error.message)
-    messages.success(request, _("Sharing deleted."))
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("home"))
-    return redirect("home")
+
+    def deleted():
+        messages.success(request, _("Sharing deleted."))
+        if pages.fragment_requested(request):
+            return HttpResponseClientRedirect(reverse("home"))
+        return redirect("home")
+
+    return pages.confirm_then_act(
+        request,
+        confirm=lambda: _render_sharing(request, sharing, confirm="delete"),
+        act=lambda: services.sharing_delete(actor=request.actor, sharing=sharing),
+        done=deleted,
+        refused=lambda error: _refused(request, sharing, error),
+    )
 
 
 # --- failed notifications --------------------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from accounts.models import Workspace
-from hiboo_connect.errors import DomainError, NotAllowed
+from hiboo_connect import pages
 from hiboo_connect.portal import organisation_page
 from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
@@ -102,13 +101,14 @@ def machines(request):
         "rows": _fleet_rows(organisation, page.object_list),
         "filtered": any(value for key, value in request.GET.items() if key != "page" and value),
     }
-    fragment = request.htmx and not request.htmx.history_restore_request
-    template = "fleet/machines.html"
-    response = render(request, template + "#results" if fragment else template, context)
-    if fragment:
+    response = pages.render_page(request, "fleet/machines.html", context, fragment="#results")
+    if pages.fragment_requested(request):
         push_url(response, _query_in_use(request))
-    patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+RECEIVED_ROW = "fleet/machines.html#received_row"
+RECEIVED_MACHINE_FORM = "fleet/received_machine_form.html"
 
 
 @organisation_page
@@ -122,24 +122,21 @@ def received_machine_edit(request, received_machine_id):
     if request.method == "POST":
         form = ReceivedMachineForm(request.POST, organisation=organisation, auto_id=f"received-{received.pk}-%s")
         if form.is_valid():
-            try:
+            with pages.refusal(form) as refused:
                 sharing_services.received_machine_update(
                     actor=request.actor,
                     received_machine=received,
                     name=form.cleaned_data["name"],
                     workspaces=form.cleaned_data["workspaces"],
                 )
-            except NotAllowed:
-                raise
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                if not request.htmx:
+            if not refused:
+                if not pages.fragment_requested(request):
                     messages.success(request, _("Machine updated."))
                     return redirect("fleet:machines")
                 received = _received_machines(organisation).get(pk=received.pk)
                 _attach_facts(organisation, [received.machine])
-                return render(request, "fleet/machines.html#received_row", {"received": received, "saved": True})
+                context = {"received": received, "saved": True}
+                return pages.render_page(request, RECEIVED_MACHINE_FORM, context, fragment=RECEIVED_ROW)
         status = 400
     else:
         form = ReceivedMachineForm(
@@ -149,8 +146,7 @@ def received_machine_edit(request, received_machine_id):
         )
         status = 200
     context = {"received": received, "form": form, "nav": "fleet"}
-    template = "fleet/machines.html#received_row" if request.htmx else "fleet/received_machine_form.html"
-    return render(request, template, context, status=status)
+    return pages.render_page(request, RECEIVED_MACHINE_FORM, context, fragment=RECEIVED_ROW, status=status)
 
 
 @organisation_page
@@ -162,12 +158,13 @@ def received_machine_row(request, received_machine_id):
     )
     received = _received_machines(request.organisation).get(pk=received.pk)
     _attach_facts(request.organisation, [received.machine])
-    return render(request, "fleet/machines.html#received_row", {"received": received})
+    return render(request, RECEIVED_ROW, {"received": received})
 
 
 # --- own machines: placing them in workspaces -------------------------------------------------------------------------
 
 OWN_MACHINE_ROW = "fleet/own_machine_row.html"
+OWN_MACHINE_FORM = "fleet/own_machine_workspaces_form.html"
 
 
 def _own_machine(request, machine_id):
@@ -191,27 +188,22 @@ def own_machine_workspaces(request, machine_id):
     if request.method == "POST":
         form = MachineWorkspacesForm(request.POST, **form_options)
         if form.is_valid():
-            try:
+            with pages.refusal(form) as refused:
                 fleet_services.machine_set_workspaces(
                     actor=request.actor, machine=machine, workspaces=form.cleaned_data["workspaces"]
                 )
-            except NotAllowed:
-                raise
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                if not request.htmx:
+            if not refused:
+                if not pages.fragment_requested(request):
                     messages.success(request, _("Machine placed in its workspaces."))
                     return redirect("fleet:machines")
-                machine = _own_machine(request, machine.pk)
-                return render(request, OWN_MACHINE_ROW, {"machine": machine, "saved": True})
+                context = {"machine": _own_machine(request, machine.pk), "saved": True}
+                return pages.render_page(request, OWN_MACHINE_FORM, context, fragment=OWN_MACHINE_ROW)
         status = 400
     else:
         form = MachineWorkspacesForm(initial={"workspaces": list(machine.workspaces.all())}, **form_options)
         status = 200
     context = {"machine": machine, "form": form, "nav": "fleet"}
-    template = OWN_MACHINE_ROW if request.htmx else "fleet/own_machine_workspaces_form.html"
-    return render(request, template, context, status=status)
+    return pages.render_page(request, OWN_MACHINE_FORM, context, fragment=OWN_MACHINE_ROW, status=status)
 
 
 @organisation_page

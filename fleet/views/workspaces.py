@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services as account_services
 from accounts.selectors import workspace_get, workspaces_of
-from hiboo_connect.errors import DomainError, NotAllowed
+from hiboo_connect import pages
 from hiboo_connect.portal import organisation_page
 
 from ..forms import WorkspaceForm
@@ -44,16 +44,16 @@ def workspaces(request):
 def workspace_create(request):
     form = WorkspaceForm(request.POST)
     if form.is_valid():
-        try:
+        with pages.refusal(form) as refused:
             workspace = account_services.workspace_create(actor=request.actor, name=form.cleaned_data["name"])
-        except NotAllowed:
-            raise
-        except DomainError as error:
-            form.add_error("name", error.message)
-        else:
+        if not refused:
             messages.success(request, _("Workspace “%(name)s” created.") % {"name": workspace.name})
             return redirect("fleet:workspaces")
     return render(request, "fleet/workspaces.html", _workspaces_context(request, create_form=form), status=400)
+
+
+WORKSPACE_ROW = "fleet/workspaces.html#workspace_row"
+WORKSPACE_FORM = "fleet/workspace_form.html"
 
 
 def _workspace_row(request, workspace_id):
@@ -67,23 +67,16 @@ def workspace_rename(request, workspace_id):
     if request.method == "POST":
         form = WorkspaceForm(request.POST)
         if form.is_valid():
-            try:
+            with pages.refusal(form) as refused:
                 account_services.workspace_rename(
                     actor=request.actor, workspace=workspace, name=form.cleaned_data["name"]
                 )
-            except NotAllowed:
-                raise
-            except DomainError as error:
-                form.add_error("name", error.message)
-            else:
-                if not request.htmx:
+            if not refused:
+                if not pages.fragment_requested(request):
                     messages.success(request, _("Workspace renamed."))
                     return redirect("fleet:workspaces")
-                return render(
-                    request,
-                    "fleet/workspaces.html#workspace_row",
-                    {"workspace": _workspace_row(request, workspace.pk), "can_manage": True},
-                )
+                context = {"workspace": _workspace_row(request, workspace.pk), "can_manage": True}
+                return pages.render_page(request, WORKSPACE_FORM, context, fragment=WORKSPACE_ROW)
         status = 400
     else:
         form, status = WorkspaceForm(initial={"name": workspace.name}), 200
@@ -93,8 +86,7 @@ def workspace_rename(request, workspace_id):
         "can_manage": True,
         "nav": "workspaces",
     }
-    template = "fleet/workspaces.html#workspace_row" if request.htmx else "fleet/workspace_form.html"
-    return render(request, template, context, status=status)
+    return pages.render_page(request, WORKSPACE_FORM, context, fragment=WORKSPACE_ROW, status=status)
 
 
 @organisation_page(admin=True)
@@ -102,10 +94,18 @@ def workspace_rename(request, workspace_id):
 def workspace_delete(request, workspace_id):
     """GET asks for confirmation; POST deletes (the machines stay in the fleet)."""
     workspace = workspace_get(organisation=request.organisation, workspace_id=workspace_id)
-    if request.method == "GET":
+
+    def confirm():
         context = {"workspace": _workspace_row(request, workspace.pk), "confirm": True, "can_manage": True}
-        template = "fleet/workspaces.html#workspace_row" if request.htmx else "fleet/workspace_form.html"
-        return render(request, template, {**context, "nav": "workspaces"})
-    account_services.workspace_delete(actor=request.actor, workspace=workspace)
-    messages.success(request, _("Workspace “%(name)s” deleted.") % {"name": workspace.name})
-    return redirect("fleet:workspaces")
+        return pages.render_page(request, WORKSPACE_FORM, {**context, "nav": "workspaces"}, fragment=WORKSPACE_ROW)
+
+    def deleted():
+        messages.success(request, _("Workspace “%(name)s” deleted.") % {"name": workspace.name})
+        return redirect("fleet:workspaces")
+
+    return pages.confirm_then_act(
+        request,
+        confirm=confirm,
+        act=lambda: account_services.workspace_delete(actor=request.actor, workspace=workspace),
+        done=deleted,
+    )
