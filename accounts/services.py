@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConflict
 
+from . import hooks
 from .actors import Actor
 from .models import (
     TIMEZONE_CHOICES,
@@ -307,11 +308,8 @@ def _clean_organisation_fields(*, name: str, timezone_name: str, language: str) 
 def organisation_create_at_signup(*, user: User, name: str, timezone: str, language: str) -> Organisation:
     """A new user founds their organisation and becomes its admin; every pending sharing addressed to their e-mail
     attaches to it in the same transaction (the invitation is accepted)."""
-    # sharing.services imports this module: import it here, when both are loaded.
-    from sharing.services import sharings_attach_beneficiary
-
     organisation = organisation_create(name=name, admin=user, timezone=timezone, language=language)
-    sharings_attach_beneficiary(actor=Actor.for_user(user), user=user)
+    hooks.user_joined_organisation.run(actor=Actor.for_user(user), user=user)
     return organisation
 
 
@@ -474,7 +472,6 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
     joins the inviting organisation with the invited role. Pending sharings addressed to their e-mail attach to that
     organisation, as at any sign-up."""
     from sharing.notifications import notifications_withdraw_colleague_invitation
-    from sharing.services import sharings_attach_beneficiary  # sharing.services imports this module
 
     invitation = ColleagueInvitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
     refusal = colleague_invitation_refusal(invitation=invitation, user=user, now=timezone.now())
@@ -488,5 +485,5 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
     notifications_withdraw_colleague_invitation(invitation)
     # Other organisations' invitations to this address can no longer be accepted (their e-mails go with them).
     ColleagueInvitation.objects.filter(email=invitation.email, accepted_at__isnull=True).delete()
-    sharings_attach_beneficiary(actor=Actor.for_user(user), user=user)
+    hooks.user_joined_organisation.run(actor=Actor.for_user(user), user=user)
     return user
