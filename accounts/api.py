@@ -1,33 +1,27 @@
-"""The public API of the organisation's workspaces: the ids to place received assets in."""
+"""What every endpoint of the public API shares: API-key authentication, read-only viewer keys, the acting
+organisation, and answers in JSON only. The endpoints themselves live in each app's api.py."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
-from rest_framework.response import Response
+from django.utils.functional import cached_property
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
 
-from hiboo_connect.api import schema as api_schema
-from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
-from hiboo_connect.api.views import ApiView
-
-from .selectors import workspaces_of
-
-DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+from .actors import Actor
+from .authentication import ApiKeyAuthentication, ApiKeyPermission
 
 
-class WorkspaceSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
+class ApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [ApiKeyPermission]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    #: Field names used by the services (DomainError.field) → the names the API client sent.
+    domain_field_names: dict[str, str] = {}
 
+    @cached_property
+    def actor(self) -> Actor:
+        return Actor.for_api_key(self.request.auth)
 
-class WorkspaceListView(ApiView):
-    @extend_schema(
-        operation_id="workspaces_list",
-        tags=["workspaces"],
-        summary="List your workspaces",
-        description="Your organisation's workspaces (sites, depots, regions), to group received assets.",
-        parameters=page_parameters(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT),
-        responses={200: OpenApiResponse(page_envelope("Workspace", WorkspaceSerializer)), **api_schema.READ_ERRORS},
-    )
-    def get(self, request):
-        page = page_from(request, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
-        workspaces = workspaces_of(self.organisation).order_by("name", "pk")
-        return Response(page_body(workspaces, page, lambda rows: WorkspaceSerializer(rows, many=True).data))
+    @property
+    def organisation(self):
+        return self.request.auth.organisation

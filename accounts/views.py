@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, InvalidInput, RuleConflict
-from hiboo_connect.portal import organisation_page
-from sharing.selectors import sharings_pending_for_email
 
 from .adapter import INVITATION_SESSION_KEY
 from .forms import ApiKeyForm, ColleagueInviteForm, MemberRoleForm, OrganisationForm
+from .hooks import pending_invitations_for
 from .models import Language, Organisation, Role
+from .portal import organisation_page
 from .selectors import (
     api_key_get,
     api_keys_of,
@@ -52,7 +52,7 @@ def organisation_create(request):
     user = request.user
     if user.organisation_id is not None:
         return redirect("home")
-    pending_sharings = list(sharings_pending_for_email(user.email)[:50])
+    pending = pending_invitations_for(user.email)
     if request.method == "POST":
         form = OrganisationForm(request.POST)
         if form.is_valid():
@@ -62,24 +62,22 @@ def organisation_create(request):
                 messages.success(request, _("Welcome to the share centre, %(name)s.") % {"name": organisation.name})
                 return redirect("home")
     else:
-        typed_names = [sharing.recipient_organisation_name for sharing in pending_sharings]
+        typed_names = [invitation.organisation_name for invitation in pending]
         current_language = (get_language() or "")[:2]
         form = OrganisationForm(
             initial={
                 "name": next((name for name in typed_names if name), ""),
                 # The sender's organisation is usually on the same site: its time zone is the best first guess.
-                "timezone": pending_sharings[0].owner.timezone
-                if pending_sharings
-                else Organisation._meta.get_field("timezone").default,
+                "timezone": pending[0].sender_timezone if pending else Organisation._meta.get_field("timezone").default,
                 "language": current_language if current_language in Language.values else Language.ENGLISH,
             }
         )
-    senders = sorted({sharing.owner.name for sharing in pending_sharings})
+    senders = sorted({invitation.sender_name for invitation in pending})
     invitations = list(colleague_invitations_open_for(email=user.email, now=timezone.now()))
     return render(
         request,
         "accounts/organisation_create.html",
-        {"form": form, "senders": senders, "pending_count": len(pending_sharings), "invitations": invitations},
+        {"form": form, "senders": senders, "pending_count": len(pending), "invitations": invitations},
     )
 
 

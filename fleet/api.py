@@ -1,19 +1,25 @@
-"""The public API of the organisation's own assets (DESIGN §6): the ids to use in a sharing's assetIds."""
+"""The public API of the organisation's own assets (DESIGN §6): the ids to use in a sharing's assetIds; and its
+workspaces, the ids to place received assets in."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.api import ApiView
+from accounts.selectors import workspaces_of
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.fields import InstantField
 from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
-from hiboo_connect.api.serializers import WorkspaceReferenceSerializer
-from hiboo_connect.api.views import ApiView
 
 from .models import MachineCategory
 from .selectors import machines_owned_by
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+class WorkspaceReferenceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
 
 
 class AssetSerializer(serializers.Serializer):
@@ -64,3 +70,26 @@ class AssetListView(ApiView):
             .order_by("make", "model", "serial_number", "pk")
         )
         return Response(page_body(machines, page, lambda rows: AssetSerializer(rows, many=True).data))
+
+
+WORKSPACES_DEFAULT_LIMIT, WORKSPACES_MAX_LIMIT = 100, 500
+
+
+class WorkspaceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class WorkspaceListView(ApiView):
+    @extend_schema(
+        operation_id="workspaces_list",
+        tags=["workspaces"],
+        summary="List your workspaces",
+        description="Your organisation's workspaces (sites, depots, regions), to group received assets.",
+        parameters=page_parameters(default_limit=WORKSPACES_DEFAULT_LIMIT, max_limit=WORKSPACES_MAX_LIMIT),
+        responses={200: OpenApiResponse(page_envelope("Workspace", WorkspaceSerializer)), **api_schema.READ_ERRORS},
+    )
+    def get(self, request):
+        page = page_from(request, default_limit=WORKSPACES_DEFAULT_LIMIT, max_limit=WORKSPACES_MAX_LIMIT)
+        workspaces = workspaces_of(self.organisation).order_by("name", "pk")
+        return Response(page_body(workspaces, page, lambda rows: WorkspaceSerializer(rows, many=True).data))

@@ -18,19 +18,17 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from accounts.api import ApiView
+from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from accounts.selectors import workspaces_of
+from fleet import selectors as fleet_selectors
+from fleet.api import WorkspaceReferenceSerializer
 from fleet.data_packs import ALL_DATA_PACKS, METRICS
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.errors import camel_case
 from hiboo_connect.api.fields import InstantField, PropertiesField, parse_instant
-from hiboo_connect.api.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
-from hiboo_connect.api.serializers import (
-    OrganisationReferenceSerializer,
-    StrictSerializer,
-    WorkspaceReferenceSerializer,
-)
-from hiboo_connect.api.views import ApiView
+from hiboo_connect.api.serializers import OrganisationReferenceSerializer, StrictSerializer
 from hiboo_connect.errors import InvalidInput, NotFound
 
 from . import selectors, services
@@ -665,7 +663,7 @@ class AssetReadingsView(ApiView):
         },
     )
     def get(self, request, id):
-        machine = selectors.machine_get(organisation=self.organisation, machine_id=id)
+        machine = fleet_selectors.machine_get(organisation=self.organisation, machine_id=id)
         params = request.query_params
         errors, bounds = {}, {}
         for name in ("from", "to"):
@@ -680,7 +678,7 @@ class AssetReadingsView(ApiView):
         if errors:
             raise serializers.ValidationError(errors)
         page = page_from(request, default_limit=READINGS_DEFAULT_LIMIT, max_limit=READINGS_MAX_LIMIT)
-        readings = selectors.readings_visible_to(
+        readings = fleet_selectors.readings_visible_to(
             organisation=self.organisation,
             machine=machine,
             metrics=[metric] if metric else None,

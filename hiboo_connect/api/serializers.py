@@ -18,8 +18,3 @@ class StrictSerializer(serializers.Serializer):
 class OrganisationReferenceSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-
-
-class WorkspaceReferenceSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()

@@ -3,8 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import WorkspaceListView
-from fleet.api import AssetListView
+from fleet.api import AssetListView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
     ReceivedAssetDetailView,

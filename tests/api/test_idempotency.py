@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from accounts import idempotency
 from accounts.models import IdempotencyRecord, IdempotencyState
 from accounts.services import idempotency_records_purge
 from accounts.tasks import idempotency_records_purge_task
-from hiboo_connect.api import idempotency
 from sharing.models import AuditEvent, Sharing
 from tests.api.conftest import NOW, ApiClient, new_api_key
 

@@ -15,15 +15,15 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts.models import IdempotencyState
-from accounts.services import (
+from hiboo_connect.api.errors import ApiError
+
+from .models import IdempotencyState
+from .services import (
     IDEMPOTENCY_RETENTION,
     idempotency_claim,
     idempotency_complete,
     idempotency_release,
 )
-
-from .errors import ApiError
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -10,8 +10,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.actors import Actor
 from hiboo_connect.errors import NotAllowed, NotFound
+
+from .actors import Actor
 
 
 def organisation_page(view=None, *, admin: bool = False):
