@@ -31,7 +31,7 @@ from fleet.data_packs import Metric  # noqa: E402
 from fleet.demo import seed_demo  # noqa: E402
 from fleet.demo.world import machine_specs  # noqa: E402
 from fleet.models import Machine  # noqa: E402
-from sharing.selectors import readings_visible_to  # noqa: E402
+from fleet.selectors import readings_visible_to  # noqa: E402
 
 METRICS = [Metric.OPERATING_HOURS, Metric.IDLE_HOURS, Metric.FUEL_USED]
 TABLES = ["fleet_reading", "fleet_position", "fleet_faultcode", "fleet_machine", "sharing_sharing"]

@@ -15,8 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from sharing.lifecycle import Window
-
+from .access import Window
 from .telemetry import DayStats, Period
 
 WIDTH, HEIGHT = 480, 200

@@ -8,10 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from accounts.selectors import workspaces_of
-from sharing.models import ReceivedMachine
 
 from .models import Machine
-from .selectors import fleet_of
+from .selectors import fleet_of, received_machines_of
 
 
 class Origin(TextChoices):
@@ -52,7 +51,7 @@ class MachineFilterSet(django_filters.FilterSet):
         return queryset.exclude(organisation=self.organisation)
 
     def _received(self):
-        return ReceivedMachine.objects.filter(organisation=self.organisation, machine=OuterRef("pk"))
+        return received_machines_of(self.organisation).filter(machine=OuterRef("pk"))
 
     def filter_workspace(self, queryset, name, value):
         # Our machines sit in our workspaces; received ones in the workspaces we placed them in (never the owner's).

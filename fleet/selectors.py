@@ -1,62 +1,168 @@
-"""Reads of machines scoped to an organisation's own fleet, and the machine page's data. What an organisation received
-is read through sharing.selectors: every query below starts from their scoped querysets, so a beneficiary never gets
-a reading outside its windows or packs, and each function costs a fixed number of queries."""
+"""Reads of machines and their telemetry, scoped to what the acting organisation may see: its own machines in full,
+the machines it receives through their access scopes (fleet/access.py), which the layer above builds from the sharings'
+dates. Every telemetry query below starts from a scope, so a beneficiary never gets a reading outside its windows or
+packs, and each function costs a fixed number of queries."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Avg, CharField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Avg, CharField, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
-from sharing.models import AuditEvent, AuditTarget, ReceivedMachine
-from sharing.selectors import (
-    access_grants_by_machine,
-    fault_codes_visible_to,
-    machines_visible_to,
-    positions_visible_to,
-    readings_visible_to,
-    sharings_in_progress_by_machine,
-)
+from hiboo_connect.errors import get_or_not_found
+from sharing.models import AuditEvent, AuditTarget  # TODO(audit app): moves down to audit
 
-from .data_packs import METRICS, Metric
+from .access import AccessScope, Window, scope_for, scopes_for, sharing_facts
+from .data_packs import METRICS, DataPack, Metric, pack_of_metric
 from .models import FaultCode, Machine, Position, Reading
 from .telemetry import DayStats, Period
 
 
-def machines_owned_by(organisation: Organisation):
+def machines_owned_by(organisation: Organisation) -> QuerySet[Machine]:
     return Machine.objects.filter(organisation=organisation)
 
 
+def received_machines_of(organisation: Organisation) -> QuerySet:
+    """The organisation's received machines: the sharing layer's rows (machine, name, workspaces)."""
+    return sharing_facts().received_machines(organisation)
+
+
+def machines_visible_to(organisation: Organisation) -> QuerySet[Machine]:
+    """The organisation's own machines and the machines shared with it."""
+    received = received_machines_of(organisation).filter(machine=OuterRef("pk"))
+    return Machine.objects.filter(Q(organisation=organisation) | Q(Exists(received)))
+
+
+def machine_get(*, organisation: Organisation, machine_id) -> Machine:
+    return get_or_not_found(
+        machines_visible_to(organisation), "machine_not_found", _("No such machine."), pk=machine_id
+    )
+
+
+# --- telemetry: the owner sees all, a beneficiary the union of its windows, each with its own packs -------------------
+
+
+def _metric_q(packs: frozenset[str]) -> Q | None:
+    metrics = [metric for metric, info in METRICS.items() if info.pack in packs]
+    query = Q(metric__in=metrics) if metrics else None
+    if DataPack.OTHERS in packs:
+        # "others" holds every metric not listed in DESIGN §4 too.
+        unlisted = ~Q(metric__in=list(METRICS))
+        query = unlisted if query is None else query | unlisted
+    return query
+
+
+def _window_q(window: Window) -> Q:
+    query = Q(timestamp__gte=window.start)
+    if window.end is not None:
+        query &= Q(timestamp__lt=window.end)
+    return query
+
+
+def _scope(organisation, machine, now, scope: AccessScope | None) -> AccessScope:
+    if scope is None:
+        return scope_for(organisation=organisation, machine=machine, now=now)
+    if not isinstance(scope, AccessScope):
+        raise TypeError("scope must be an AccessScope made by fleet.access.")
+    return scope.require(organisation=organisation, machine=machine)
+
+
+def _visible(queryset: QuerySet, scope: AccessScope, pack_q: Callable[[frozenset[str]], Q | None]) -> QuerySet:
+    queryset = queryset.filter(machine=scope.machine)
+    if scope.grants is None:
+        return queryset
+    visible = Q()
+    any_grant = False
+    for grant in scope.grants:
+        packs_q = pack_q(grant.packs)
+        if packs_q is None:
+            continue
+        visible |= _window_q(grant.window) & packs_q
+        any_grant = True
+    return queryset.filter(visible) if any_grant else queryset.none()
+
+
+def _narrow(queryset: QuerySet, since, until) -> QuerySet:
+    if since is not None:
+        queryset = queryset.filter(timestamp__gte=since)
+    if until is not None:
+        queryset = queryset.filter(timestamp__lt=until)
+    return queryset
+
+
+def readings_visible_to(
+    *, organisation: Organisation, machine: Machine, metrics=None, since=None, until=None, now=None, scope=None
+) -> QuerySet[Reading]:
+    """Numeric readings of `machine` the organisation may see, optionally narrowed to metrics and [since, until).
+
+    `scope` (here and below): the organisation's AccessScope of this machine, made once by a page that reads several
+    things; without it, it is made here (one query for a received machine, none for an own one)."""
+    scope = _scope(organisation, machine, now, scope)
+    pack_q = _metric_q
+    if metrics is not None:
+        metrics = list(metrics)
+
+        def pack_q(packs):
+            # One `metric IN (...)` per window, already narrowed to the packs: the planner bounds the index scan on it.
+            wanted = [metric for metric in metrics if pack_of_metric(metric) in packs]
+            return Q(metric__in=wanted) if wanted else None
+
+    queryset = _visible(Reading.objects.all(), scope, pack_q)
+    if metrics is not None:
+        queryset = queryset.filter(metric__in=metrics)
+    return _narrow(queryset, since, until)
+
+
+def positions_visible_to(
+    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, scope=None
+) -> QuerySet[Position]:
+    """Positions (the essential pack) the organisation may see."""
+    scope = _scope(organisation, machine, now, scope)
+    queryset = _visible(Position.objects.all(), scope, lambda packs: Q() if DataPack.ESSENTIAL in packs else None)
+    return _narrow(queryset, since, until)
+
+
+def fault_codes_visible_to(
+    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, scope=None
+) -> QuerySet[FaultCode]:
+    """Fault codes (their own pack) the organisation may see."""
+    scope = _scope(organisation, machine, now, scope)
+    queryset = _visible(FaultCode.objects.all(), scope, lambda packs: Q() if DataPack.FAULT_CODES in packs else None)
+    return _narrow(queryset, since, until)
+
+
+# --- the machine page ------------------------------------------------------------------------------------------------
+
+
 def machine_latest_readings(
-    *, organisation: Organisation, machine: Machine, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, now=None, scope=None
 ) -> dict[str, Reading]:
     """The latest visible reading of each known metric, in one query: one uncorrelated "newest first, first row"
-    subquery per metric (each an index range scan on (machine, metric, timestamp)), OR-ed together.
-
-    `grants` (here and below): the viewer's access_grants for this machine, computed once by the page and passed
-    on to sharing.selectors, which otherwise looks them up again for every read."""
-    visible = readings_visible_to(organisation=organisation, machine=machine, now=now, grants=grants)
+    subquery per metric (each an index range scan on (machine, metric, timestamp)), OR-ed together."""
+    visible = readings_visible_to(organisation=organisation, machine=machine, now=now, scope=scope)
     newest = Q()
     for metric in METRICS:
         newest |= Q(pk__in=visible.filter(metric=metric).order_by("-timestamp").values("pk")[:1])
     return {reading.metric: reading for reading in visible.filter(newest).only("metric", "timestamp", "value")}
 
 
-def machine_latest_position(*, organisation: Organisation, machine: Machine, now=None, grants=None) -> Position | None:
+def machine_latest_position(*, organisation: Organisation, machine: Machine, now=None, scope=None) -> Position | None:
     return (
-        positions_visible_to(organisation=organisation, machine=machine, now=now, grants=grants)
+        positions_visible_to(organisation=organisation, machine=machine, now=now, scope=scope)
         .order_by("-timestamp")
         .first()
     )
 
 
 def machine_daily_stats(
-    *, organisation: Organisation, machine: Machine, metrics, period: Period, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, metrics, period: Period, now=None, scope=None
 ) -> dict[str, dict[dt.date, DayStats]]:
     """Per metric and local day of the period (and the day before it, for the first day's increment): the lowest,
     highest and mean visible reading. One GROUP BY query."""
@@ -69,7 +175,7 @@ def machine_daily_stats(
             since=period.start - dt.timedelta(days=1),
             until=period.end,
             now=now,
-            grants=grants,
+            scope=scope,
         )
         .annotate(day=TruncDate("timestamp", tzinfo=period.tz))
         .values("metric", "day")
@@ -83,15 +189,15 @@ def machine_daily_stats(
 
 
 def machine_fault_codes(
-    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
 ) -> QuerySet[FaultCode]:
     return fault_codes_visible_to(
-        organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, grants=grants
+        organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, scope=scope
     ).order_by("-timestamp")
 
 
 def machine_readings_in_period(
-    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
 ) -> QuerySet[Reading]:
     """The visible readings of the period, for the CSV export, in time order."""
     return (
@@ -101,7 +207,7 @@ def machine_readings_in_period(
             since=period.start,
             until=period.end,
             now=now,
-            grants=grants,
+            scope=scope,
         )
         .order_by("timestamp", "metric")
         .values_list("timestamp", "metric", "value")
@@ -109,12 +215,12 @@ def machine_readings_in_period(
 
 
 def machine_positions_in_period(
-    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
 ) -> QuerySet[Position]:
     """The visible positions of the period, for the CSV export, in time order."""
     return (
         positions_visible_to(
-            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, grants=grants
+            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, scope=scope
         )
         .order_by("timestamp")
         .values_list("timestamp", "latitude", "longitude", "altitude")
@@ -122,12 +228,12 @@ def machine_positions_in_period(
 
 
 def machine_fault_codes_in_period(
-    *, organisation: Organisation, machine: Machine, period: Period, now=None, grants=None
+    *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
 ) -> QuerySet[FaultCode]:
     """The visible fault codes of the period, for the CSV export, in time order."""
     return (
         fault_codes_visible_to(
-            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, grants=grants
+            organisation=organisation, machine=machine, since=period.start, until=period.end, now=now, scope=scope
         )
         .order_by("timestamp", "identifier")
         .values_list("timestamp", "identifier", "description", "severity", "source")
@@ -148,12 +254,10 @@ def machine_audit_events(*, organisation: Organisation, machine: Machine) -> Que
 
 
 def fleet_of(organisation: Organisation) -> QuerySet[Machine]:
-    """The organisation's own machines and the machines shared with it, in one queryset (sharing.selectors scopes
-    it), each with `received_name` (the beneficiary's name for it; None for our own) and `sort_name`, the name the
-    organisation knows it by: our machines by make and model, received ones by the name we gave them."""
-    received_name = Subquery(
-        ReceivedMachine.objects.filter(organisation=organisation, machine=OuterRef("pk")).values("name")[:1]
-    )
+    """The organisation's own machines and the machines shared with it, in one queryset, each with `received_name`
+    (the beneficiary's name for it; None for our own) and `sort_name`, the name the organisation knows it by: our
+    machines by make and model, received ones by the name we gave them."""
+    received_name = Subquery(received_machines_of(organisation).filter(machine=OuterRef("pk")).values("name")[:1])
     return machines_visible_to(organisation).annotate(
         received_name=received_name,
         sort_name=Coalesce(received_name, Concat("make", Value(" "), "model"), output_field=CharField()),
@@ -172,34 +276,27 @@ class FleetFacts:
 
 def fleet_facts(*, organisation: Organisation, machines, now=None) -> dict[object, FleetFacts]:
     """Last seen, current operating hours and (for our machines) who has each machine now, for a page of the fleet
-    list, in at most four queries however many machines: the grants of the received machines, the running sharings of
-    our own, the latest readings, the latest positions. Every read goes through sharing.selectors' scoped querysets
-    with the grants computed once, so a received machine shows nothing outside its windows and packs.
+    list, in at most four queries however many machines: the scopes of the received machines, the running sharings of
+    our own, the latest readings, the latest positions. Every read starts from the machine's access scope, so a
+    received machine shows nothing outside its windows and packs.
 
     "Last seen" belongs to the essential pack (DESIGN §4): the newest visible position or engine status."""
     now = now or timezone.now()
     machines = list(machines)
-    own = [machine for machine in machines if machine.organisation_id == organisation.pk]
-    received = [machine for machine in machines if machine.organisation_id != organisation.pk]
-    grants = (
-        access_grants_by_machine(organisation=organisation, machine_ids=[m.pk for m in received], now=now)
-        if received
-        else {}
-    )
-    running = (
-        sharings_in_progress_by_machine(organisation=organisation, machine_ids=[m.pk for m in own], now=now)
-        if own
-        else {}
-    )
+    own = [machine.pk for machine in machines if machine.organisation_id == organisation.pk]
+    scopes = scopes_for(organisation=organisation, machines=machines, now=now)
+    running = sharing_facts().running_by_machine(organisation=organisation, machine_ids=own, now=now) if own else {}
     # One "newest first, first row" subquery per machine and metric, OR-ed together: each an index range scan.
     newest_readings, newest_positions = Q(), Q()
-    for machine in own + [machine for machine in received if machine.pk in grants]:
-        machine_grants = None if machine.organisation_id == organisation.pk else grants[machine.pk]
-        scope = {"organisation": organisation, "machine": machine, "now": now, "grants": machine_grants}
+    for machine in machines:
+        scope = scopes[machine.pk]
+        if scope.grants == ():
+            continue  # received, but nothing granted yet
+        read = {"organisation": organisation, "machine": machine, "scope": scope}
         for metric in FLEET_METRICS:
-            visible = readings_visible_to(metrics=[metric], **scope)
+            visible = readings_visible_to(metrics=[metric], **read)
             newest_readings |= Q(pk__in=visible.order_by("-timestamp").values("pk")[:1])
-        newest_positions |= Q(pk__in=positions_visible_to(**scope).order_by("-timestamp").values("pk")[:1])
+        newest_positions |= Q(pk__in=positions_visible_to(**read).order_by("-timestamp").values("pk")[:1])
     latest: dict[object, dict[str, Reading]] = defaultdict(dict)
     positions: dict[object, dt.datetime] = {}
     if newest_readings:

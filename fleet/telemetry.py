@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sharing.lifecycle import Window
+from .access import Window
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ urlpatterns = [
     # The share centre for a logged-in user, the landing page for a visitor.
     path("", sharing_views.home, name="home"),
     path("sharings/", include("sharing.urls")),
+    path("fleet/received/", include("sharing.received_urls")),
     path("fleet/", include("fleet.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

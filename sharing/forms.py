@@ -220,3 +220,14 @@ class SharingEditForm(SharingFieldsMixin, forms.Form):
             kept = {key: value for key, value in (self.sharing.properties or {}).items() if key not in PROPERTY_KEYS}
             changes["properties"] = {**kept, **self.typed_properties()}
         return changes
+
+
+class ReceivedMachineForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    workspaces = forms.ModelMultipleChoiceField(
+        label=_("Workspaces"), queryset=workspaces_of(None), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspaces"].queryset = workspaces_of(organisation).order_by("name")

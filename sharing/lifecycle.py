@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fleet.access import Window
+
 
 class SharingStatus(models.TextChoices):
     PENDING = "pending", gettext_lazy("Pending")
@@ -84,17 +86,6 @@ def due_to_start(*, status: str, beneficiary_known: bool, start_at: datetime, no
 def due_to_end(*, status: str, end_at: datetime | None, now: datetime) -> bool:
     """The lifecycle job must look at it because its end passed while the cached status is still open."""
     return status in OPEN_STATUSES and end_at is not None and end_at <= now
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open interval [start, end); end None means open-ended."""
-
-    start: datetime
-    end: datetime | None
-
-    def contains(self, moment: datetime) -> bool:
-        return self.start <= moment and (self.end is None or moment < self.end)
 
 
 def access_window(*, start_at: datetime, end_at: datetime | None, stopped_at: datetime | None) -> Window:

@@ -6,18 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models import Window as WindowExpression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
-from fleet.data_packs import METRICS, DataPack, pack_of_metric
-from fleet.models import FaultCode, Machine, Position, Reading
+from fleet.access import Grant, Window
+from fleet.models import Machine
 from hiboo_connect.errors import get_or_not_found
 
-from .lifecycle import Window, access_window
+from .lifecycle import access_window
 from .models import (
     AuditEvent,
     AuditTarget,
@@ -143,7 +143,7 @@ def sharings_by_machine(
     return result, truncated
 
 
-# --- machines --------------------------------------------------------------------------------------------------------
+# --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------
 
 
 def received_machines_of(organisation: Organisation) -> QuerySet[ReceivedMachine]:
@@ -156,29 +156,6 @@ def received_machine_get(*, organisation: Organisation, received_machine_id) -> 
     )
 
 
-def machines_visible_to(organisation: Organisation) -> QuerySet[Machine]:
-    """The organisation's own machines and the machines shared with it."""
-    received = ReceivedMachine.objects.filter(organisation=organisation, machine=OuterRef("pk"))
-    return Machine.objects.filter(Q(organisation=organisation) | Q(Exists(received)))
-
-
-def machine_get(*, organisation: Organisation, machine_id) -> Machine:
-    return get_or_not_found(
-        machines_visible_to(organisation), "machine_not_found", _("No such machine."), pk=machine_id
-    )
-
-
-# --- readings: owner sees all, beneficiary the union of its windows, each with its own packs --------------------------
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One sharing's access to one machine: a window and the data packs of that sharing."""
-
-    window: Window
-    packs: frozenset[str]
-
-
 def _grant(*, start_at, end_at, stopped_at, data_packs, now: datetime) -> Grant | None:
     """One sharing's grant, cut at `now` (no live stream after a sharing ends); None if it gives nothing."""
     window = access_window(start_at=start_at, end_at=end_at, stopped_at=stopped_at)
@@ -188,30 +165,13 @@ def _grant(*, start_at, end_at, stopped_at, data_packs, now: datetime) -> Grant 
     return Grant(window=Window(window.start, end), packs=frozenset(data_packs))
 
 
-def access_grants(*, organisation: Organisation, machine: Machine, now: datetime | None = None) -> list[Grant]:
-    """The windows through which `organisation` receives `machine`'s data, computed from the dates (never from the
-    cached status). Nothing after `now` is granted: the live stream exists only while a sharing runs."""
-    now = now or timezone.now()
-    grants = []
-    sharings = Sharing.objects.filter(beneficiary=organisation, sharing_machines__machine=machine, start_at__lte=now)
-    for sharing in sharings.only("start_at", "end_at", "stopped_at", "data_packs"):
-        grant = _grant(
-            start_at=sharing.start_at,
-            end_at=sharing.end_at,
-            stopped_at=sharing.stopped_at,
-            data_packs=sharing.data_packs,
-            now=now,
-        )
-        if grant is not None:
-            grants.append(grant)
-    return grants
-
-
 def access_grants_by_machine(
     *, organisation: Organisation, machine_ids, now: datetime | None = None
 ) -> dict[object, list[Grant]]:
-    """access_grants for many machines in one query (a list page): machine id → its grants. Machines the organisation
-    receives nothing of are absent."""
+    """The windows through which `organisation` receives each machine's data, with their packs, in one query: machine
+    id → its grants, computed from the dates (never from the cached status). Nothing after `now` is granted: the live
+    stream exists only while a sharing runs. Machines the organisation receives nothing of are absent. fleet.access
+    builds its scopes from this; nothing else should."""
     now = now or timezone.now()
     rows = SharingMachine.objects.filter(
         sharing__beneficiary=organisation, machine_id__in=list(machine_ids), sharing__start_at__lte=now
@@ -245,101 +205,6 @@ def sharings_in_progress_by_machine(
     for sharings in running.values():
         sharings.sort(key=lambda sharing: (sharing.end_at is None, sharing.end_at or now))
     return running
-
-
-def _metric_q(packs: frozenset[str]) -> Q | None:
-    metrics = [metric for metric, info in METRICS.items() if info.pack in packs]
-    query = Q(metric__in=metrics) if metrics else None
-    if DataPack.OTHERS in packs:
-        # "others" holds every metric not listed in DESIGN §4 too.
-        unlisted = ~Q(metric__in=list(METRICS))
-        query = unlisted if query is None else query | unlisted
-    return query
-
-
-def _window_q(window: Window) -> Q:
-    query = Q(timestamp__gte=window.start)
-    if window.end is not None:
-        query &= Q(timestamp__lt=window.end)
-    return query
-
-
-def _visible(queryset: QuerySet, *, organisation, machine, now, pack_q, grants) -> QuerySet:
-    queryset = queryset.filter(machine=machine)
-    if machine.organisation_id == organisation.pk:
-        return queryset
-    if grants is None:
-        grants = access_grants(organisation=organisation, machine=machine, now=now)
-    visible = Q()
-    any_grant = False
-    for grant in grants:
-        packs_q = pack_q(grant.packs)
-        if packs_q is None:
-            continue
-        visible |= _window_q(grant.window) & packs_q
-        any_grant = True
-    return queryset.filter(visible) if any_grant else queryset.none()
-
-
-def readings_visible_to(
-    *, organisation: Organisation, machine: Machine, metrics=None, since=None, until=None, now=None, grants=None
-) -> QuerySet[Reading]:
-    """Numeric readings of `machine` the organisation may see, optionally narrowed to metrics and [since, until).
-
-    `grants`, when given, must be what access_grants (or access_grants_by_machine) returned for this organisation and
-    machine: a page that reads several things computes them once instead of once per read. Never build them from
-    user input. The owner's reads ignore them."""
-    pack_q = _metric_q
-    if metrics is not None:
-        metrics = list(metrics)
-
-        def pack_q(packs):
-            # One `metric IN (...)` per window, already narrowed to the packs: the planner bounds the index scan on it.
-            wanted = [metric for metric in metrics if pack_of_metric(metric) in packs]
-            return Q(metric__in=wanted) if wanted else None
-
-    queryset = _visible(
-        Reading.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q, grants=grants
-    )
-    if metrics is not None:
-        queryset = queryset.filter(metric__in=metrics)
-    return _narrow(queryset, since, until)
-
-
-def positions_visible_to(
-    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, grants=None
-) -> QuerySet[Position]:
-    """Positions (the essential pack) the organisation may see; `grants` as in readings_visible_to."""
-
-    def pack_q(packs):
-        return Q() if DataPack.ESSENTIAL in packs else None
-
-    queryset = _visible(
-        Position.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q, grants=grants
-    )
-    return _narrow(queryset, since, until)
-
-
-def fault_codes_visible_to(
-    *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, grants=None
-) -> QuerySet[FaultCode]:
-    """Fault codes (their own pack) the organisation may see; `grants` as in readings_visible_to."""
-
-    def pack_q(packs):
-        return Q() if DataPack.FAULT_CODES in packs else None
-
-    queryset = _visible(
-        FaultCode.objects.all(), organisation=organisation, machine=machine, now=now, pack_q=pack_q, grants=grants
-    )
-    return _narrow(queryset, since, until)
-
-
-def _narrow(queryset: QuerySet, since, until) -> QuerySet:
-    if since is not None:
-        queryset = queryset.filter(timestamp__gte=since)
-    if until is not None:
-        queryset = queryset.filter(timestamp__lt=until)
-    return queryset
 
 
 # --- invitations -----------------------------------------------------------------------------------------------------

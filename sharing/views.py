@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from accounts.portal import organisation_page
 from accounts.selectors import contact_get, contacts_search, workspaces_of
 from fleet import charts
 from fleet.data_packs import DataPack
@@ -26,7 +27,6 @@ from fleet.models import Machine
 from fleet.selectors import machines_owned_by
 from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, NotAllowed
-from hiboo_connect.portal import organisation_page
 
 from . import lifecycle, selectors, services
 from .filters import Direction, SharingFilterSet

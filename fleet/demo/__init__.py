@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role
 from fleet.data_packs import Metric
-from sharing.selectors import readings_visible_to, sharings_outgoing
+from fleet.selectors import readings_visible_to
+from sharing.selectors import sharings_outgoing
 from sharing.services import sharing_lifecycle_run
 
 from .catalogue import DEMO_PASSWORD, ORGANISATIONS

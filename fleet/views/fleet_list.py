@@ -12,19 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from accounts.models import Workspace
+from accounts.portal import organisation_page
 from hiboo_connect import pages
-from hiboo_connect.portal import organisation_page
-from sharing import selectors as sharing_selectors
-from sharing import services as sharing_services
-from sharing.models import ReceivedMachine
 
 from .. import services as fleet_services
 from ..filters import MachineFilterSet
-from ..forms import MachineWorkspacesForm, ReceivedMachineForm
-from ..selectors import (
-    fleet_facts,
-    machines_owned_by,
-)
+from ..forms import MachineWorkspacesForm
+from ..selectors import fleet_facts, machines_owned_by, received_machines_of
 
 FLEET_PER_PAGE = 25
 
@@ -33,15 +27,6 @@ def _workspaces_prefetch(organisation, to_attr=None):
     # Only the viewer's workspaces: a received machine also sits in its owner's, which the beneficiary never sees.
     return Prefetch(
         "workspaces", queryset=Workspace.objects.filter(organisation=organisation).order_by("name"), to_attr=to_attr
-    )
-
-
-def _received_machines(organisation):
-    return (
-        sharing_selectors.received_machines_of(organisation)
-        .select_related("machine__organisation")
-        .prefetch_related(Prefetch("workspaces", queryset=Workspace.objects.order_by("name")))
-        .order_by("name")
     )
 
 
@@ -86,9 +71,7 @@ def machines(request):
         _workspaces_prefetch(organisation),
         Prefetch(
             "received_as",
-            queryset=ReceivedMachine.objects.filter(organisation=organisation).prefetch_related(
-                _workspaces_prefetch(organisation)
-            ),
+            queryset=received_machines_of(organisation).prefetch_related(_workspaces_prefetch(organisation)),
             to_attr="received_here",
         ),
     )
@@ -105,60 +88,6 @@ def machines(request):
     if pages.fragment_requested(request):
         push_url(response, _query_in_use(request))
     return response
-
-
-RECEIVED_ROW = "fleet/machines.html#received_row"
-RECEIVED_MACHINE_FORM = "fleet/received_machine_form.html"
-
-
-@organisation_page
-@require_http_methods(["GET", "POST"])
-def received_machine_edit(request, received_machine_id):
-    """Rename a received machine and choose its workspaces, in place: GET gives the row's form, POST saves."""
-    organisation = request.organisation
-    received = sharing_selectors.received_machine_get(
-        organisation=organisation, received_machine_id=received_machine_id
-    )
-    if request.method == "POST":
-        form = ReceivedMachineForm(request.POST, organisation=organisation, auto_id=f"received-{received.pk}-%s")
-        if form.is_valid():
-            with pages.refusal(form) as refused:
-                sharing_services.received_machine_update(
-                    actor=request.actor,
-                    received_machine=received,
-                    name=form.cleaned_data["name"],
-                    workspaces=form.cleaned_data["workspaces"],
-                )
-            if not refused:
-                if not pages.fragment_requested(request):
-                    messages.success(request, _("Machine updated."))
-                    return redirect("fleet:machines")
-                received = _received_machines(organisation).get(pk=received.pk)
-                _attach_facts(organisation, [received.machine])
-                context = {"received": received, "saved": True}
-                return pages.render_page(request, RECEIVED_MACHINE_FORM, context, fragment=RECEIVED_ROW)
-        status = 400
-    else:
-        form = ReceivedMachineForm(
-            organisation=organisation,
-            auto_id=f"received-{received.pk}-%s",
-            initial={"name": received.name, "workspaces": list(received.workspaces.all())},
-        )
-        status = 200
-    context = {"received": received, "form": form, "nav": "fleet"}
-    return pages.render_page(request, RECEIVED_MACHINE_FORM, context, fragment=RECEIVED_ROW, status=status)
-
-
-@organisation_page
-@require_GET
-def received_machine_row(request, received_machine_id):
-    """The row as it reads (the Cancel of the in-place form)."""
-    received = sharing_selectors.received_machine_get(
-        organisation=request.organisation, received_machine_id=received_machine_id
-    )
-    received = _received_machines(request.organisation).get(pk=received.pk)
-    _attach_facts(request.organisation, [received.machine])
-    return render(request, RECEIVED_ROW, {"received": received})
 
 
 # --- own machines: placing them in workspaces -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """A machine's data page: latest values, charts, faults, the owner's sharing timeline and history, and the CSV export
-of the period. What a beneficiary sees is bounded by the grants the selectors computed. Reads through selectors."""
+of the period. What a beneficiary sees is bounded by its access scope (fleet/access.py). Reads through selectors."""
 
 import csv
 import datetime as dt
@@ -8,18 +8,16 @@ from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
+from accounts.portal import organisation_page
 from accounts.selectors import workspaces_of
-from hiboo_connect.portal import organisation_page
-from sharing import selectors as sharing_selectors
-from sharing.lifecycle import SharingStatus
 
 from .. import charts, telemetry
+from ..access import scope_for, sharing_facts
 from ..data_packs import METRICS, DataPack, Metric, pack_of_metric
 from ..forms import PeriodForm
 from ..selectors import (
@@ -27,10 +25,12 @@ from ..selectors import (
     machine_daily_stats,
     machine_fault_codes,
     machine_fault_codes_in_period,
+    machine_get,
     machine_latest_position,
     machine_latest_readings,
     machine_positions_in_period,
     machine_readings_in_period,
+    received_machines_of,
 )
 
 DEFAULT_PERIOD_DAYS = 30
@@ -49,22 +49,18 @@ class MachineView:
         self.organisation = request.organisation
         self.now = timezone.now()
         self.tz = ZoneInfo(self.organisation.timezone)
-        self.machine = sharing_selectors.machine_get(organisation=self.organisation, machine_id=machine_id)
+        self.machine = machine_get(organisation=self.organisation, machine_id=machine_id)
         self.owned = self.machine.organisation_id == self.organisation.pk
-        self.grants = (
-            None
-            if self.owned
-            else sharing_selectors.access_grants(organisation=self.organisation, machine=self.machine, now=self.now)
-        )
+        self.scope = scope_for(organisation=self.organisation, machine=self.machine, now=self.now)
+        #: None for the owner; the windows with their packs for a beneficiary.
+        self.grants = self.scope.grants
 
     @property
     def shared_packs(self) -> set[str]:
-        if self.grants is None:
-            return set(DataPack.values)
-        return {pack for grant in self.grants for pack in grant.packs}
+        return self.scope.shared_packs
 
     def windows_of(self, pack: str):
-        return [grant.window for grant in self.grants or () if pack in grant.packs]
+        return self.scope.windows_of(pack)
 
     def unshared(self, period: telemetry.Period, pack: str):
         """Where the period shows nothing because the viewer was not given it (never for the owner)."""
@@ -105,11 +101,11 @@ def _latest_values(view: MachineView):
     """The latest value of each metric, grouped by data pack in the packs' order; packs the viewer was not given are
     named as such, not shown empty."""
     readings = machine_latest_readings(
-        organisation=view.organisation, machine=view.machine, now=view.now, grants=view.grants
+        organisation=view.organisation, machine=view.machine, now=view.now, scope=view.scope
     )
     shared = view.shared_packs
     position = (
-        machine_latest_position(organisation=view.organisation, machine=view.machine, now=view.now, grants=view.grants)
+        machine_latest_position(organisation=view.organisation, machine=view.machine, now=view.now, scope=view.scope)
         if DataPack.ESSENTIAL in shared
         else None
     )
@@ -153,7 +149,7 @@ def _charts(view: MachineView, period: telemetry.Period):
             metrics=metrics,
             period=period,
             now=view.now,
-            grants=view.grants,
+            scope=view.scope,
         )
         if metrics
         else {}
@@ -180,45 +176,9 @@ def _charts(view: MachineView, period: telemetry.Period):
 
 
 def _sharing_timeline(view: MachineView):
-    """The owner's sharings of this machine on a time axis, with today marked (one query)."""
-    sharings = list(
-        sharing_selectors.sharings_outgoing(view.organisation)
-        .filter(sharing_machines__machine=view.machine)
-        .select_related("beneficiary")
-        .order_by("start_at", "created_at")
-    )
-    if not sharings:
-        return None
-    bars = []
-    for sharing in sharings:
-        status = sharing.status_at(view.now)
-        window = sharing.window
-        who = sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name
-        who = who or sharing.recipient_email
-        label = f"{who} · {sharing.reference}" if sharing.reference else who
-        bars.append(
-            charts.TimelineBar(
-                start=window.start,
-                end=window.end,
-                status=status,
-                status_label=str(dict(SharingStatus.choices)[status]),
-                label=label,
-                url=reverse("sharing:detail", args=[sharing.pk]),
-            )
-        )
-    start = min(min(bar.start for bar in bars), view.now - dt.timedelta(days=30))
-    ends = [bar.end or view.now + dt.timedelta(days=60) for bar in bars]
-    end = max(max(ends), view.now + dt.timedelta(days=30))
-    start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
-    rows = [charts.TimelineRow(label=bar.label, bars=[bar]) for bar in bars]
-    return charts.timeline_chart(
-        chart_id="sharing-timeline",
-        title=_("Sharings of this machine"),
-        rows=rows,
-        start=start,
-        end=end,
-        now=view.now,
-        tz=view.tz,
+    """The owner's sharings of this machine on a time axis, with today marked (the sharing layer draws it)."""
+    return sharing_facts().machine_timeline(
+        organisation=view.organisation, machine=view.machine, now=view.now, tz=view.tz
     )
 
 
@@ -293,17 +253,14 @@ def machine_detail(request, machine_id):
                 machine=view.machine,
                 period=period,
                 now=view.now,
-                grants=view.grants,
+                scope=view.scope,
             )[: FAULTS_SHOWN + 1]
         )
     history, more_history = _history(view) if view.owned else ([], False)
     received_name = None
     if not view.owned:
         received_name = (
-            sharing_selectors.received_machines_of(view.organisation)
-            .filter(machine=view.machine)
-            .values_list("name", flat=True)
-            .first()
+            received_machines_of(view.organisation).filter(machine=view.machine).values_list("name", flat=True).first()
         )
     context = {
         "nav": "fleet",
@@ -345,19 +302,19 @@ def machine_readings_export(request, machine_id):
     """Everything visible of the period as one CSV, streamed, in time order: the numeric readings, the positions and
     the fault codes, one row each with a "Kind" column to filter on, so a fleet manager sees what happened when in one
     sheet (an hour counter stalling next to a fault, a move between sites). Times in the organisation's zone, with
-    their offset. Three queries, each read through sharing.selectors with the page's grants."""
+    their offset. Three queries, each read through the page's access scope."""
     view = MachineView(request, machine_id)
     period, _form = view.period(request.GET)
-    scope = {
+    read = {
         "organisation": view.organisation,
         "machine": view.machine,
         "period": period,
         "now": view.now,
-        "grants": view.grants,
+        "scope": view.scope,
     }
-    readings = machine_readings_in_period(**scope)
-    positions = machine_positions_in_period(**scope)
-    faults = machine_fault_codes_in_period(**scope)
+    readings = machine_readings_in_period(**read)
+    positions = machine_positions_in_period(**read)
+    faults = machine_fault_codes_in_period(**read)
     tz = view.tz
     header = [
         _("Time"),

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
+from accounts.portal import organisation_page
 from accounts.selectors import workspace_get, workspaces_of
 from hiboo_connect import pages
-from hiboo_connect.portal import organisation_page
 
 from ..forms import WorkspaceForm
 

@@ -15,8 +15,8 @@ from django.db import connection
 
 from fleet.data_packs import ALL_DATA_PACKS, METRICS, Metric
 from fleet.models import FaultCode, Position, Reading
+from fleet.selectors import readings_visible_to
 from fleet.services import telemetry_store
-from sharing.selectors import readings_visible_to
 from tests.factories import MachineFactory, SharingFactory
 
 UTC = dt.UTC

@@ -11,14 +11,16 @@ import uuid
 import pytest
 
 from fleet.data_packs import ALL_DATA_PACKS
-from hiboo_connect.errors import NotFound
-from sharing.models import Sharing
-from sharing.selectors import (
+from fleet.selectors import (
     fault_codes_visible_to,
     machine_get,
     machines_visible_to,
     positions_visible_to,
     readings_visible_to,
+)
+from hiboo_connect.errors import NotFound
+from sharing.models import Sharing
+from sharing.selectors import (
     received_machine_get,
     received_machines_of,
     sharing_audit_events,

@@ -519,7 +519,7 @@ def test_received_machines_are_listed_renamed_and_placed(client, beneficiary_adm
     client.force_login(beneficiary_admin)
     listing = client.get("/fleet/").content.decode()
     assert received.machine.default_display_name in listing
-    url = reverse("fleet:received_edit", args=[received.pk])
+    url = reverse("received:edit", args=[received.pk])
     assert b'name="name"' in client.get(url, **HTMX).content
     response = client.post(url, {"name": "Big digger", "workspaces": [str(site.pk)]}, **HTMX)
     assert response.status_code == 200
@@ -531,7 +531,7 @@ def test_received_machines_are_listed_renamed_and_placed(client, beneficiary_adm
 
 def test_received_machine_rename_refusals(client, beneficiary_admin, beneficiary_org, owner_admin, running):
     received = ReceivedMachine.objects.get(organisation=beneficiary_org)
-    url = reverse("fleet:received_edit", args=[received.pk])
+    url = reverse("received:edit", args=[received.pk])
     client.force_login(beneficiary_admin)
     blank = client.post(url, {"name": "  "}, **HTMX)
     assert blank.status_code == 400
@@ -547,7 +547,7 @@ def test_members_may_rename_received_machines(client, beneficiary_org, running):
     member = UserFactory(organisation=beneficiary_org)
     received = ReceivedMachine.objects.get(organisation=beneficiary_org)
     client.force_login(member)
-    response = client.post(reverse("fleet:received_edit", args=[received.pk]), {"name": "Renamed"})
+    response = client.post(reverse("received:edit", args=[received.pk]), {"name": "Renamed"})
     assert response.status_code == 302
     received.refresh_from_db()
     assert received.name == "Renamed"
