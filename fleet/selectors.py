@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from audit.models import AuditEvent
 from hiboo_connect.errors import get_or_not_found
-from sharing.models import AuditEvent, AuditTarget  # TODO(audit app): moves down to audit
 
 from .access import AccessScope, Window, scope_for, scopes_for, sharing_facts
+from .audit import AuditTarget
 from .data_packs import METRICS, DataPack, Metric, pack_of_metric
 from .models import FaultCode, Machine, Position, Reading
 from .telemetry import DayStats, Period

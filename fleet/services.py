@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Organisation, Workspace
+from audit.services import audit_record
 from hiboo_connect.errors import InvalidInput
-from sharing.audit import audit_record
-from sharing.models import AuditAction, AuditTarget
 
+from .audit import AuditAction, AuditTarget
 from .models import FaultCode, Machine, Position, Reading
 
 BATCH_SIZE = 5000

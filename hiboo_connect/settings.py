@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hiboo_connect",
+    "audit",
     "accounts",
     "fleet",
     "sharing",

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 
 from accounts.actors import Actor
 
-from .models import AuditEvent, Notification, NotificationStatus, ReceivedMachine, Sharing, SharingMachine
+from .models import Notification, NotificationStatus, ReceivedMachine, Sharing, SharingMachine
 from .services import notification_retry
 
 
@@ -56,15 +56,6 @@ class ReceivedMachineAdmin(ReadOnlyAdmin):
     list_filter = ["organisation"]
     search_fields = ["name", "machine__serial_number"]
     list_select_related = ["organisation", "machine"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["occurred_at", "organisation", "actor_kind", "actor_label", "action", "target_type", "target_id"]
-    list_filter = ["action", "actor_kind", "target_type", "organisation"]
-    search_fields = ["actor_label", "target_id"]
-    list_select_related = ["organisation"]
-    date_hierarchy = "occurred_at"
 
 
 @admin.register(Notification)

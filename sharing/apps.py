@@ -9,6 +9,7 @@ class SharingConfig(AppConfig):
     def ready(self):
         # The layers below ask this one through the hooks they expose, never by importing it (DESIGN §5). The module
         # reads models, so it is loaded once they are.
-        from . import hooks
+        from . import audit, hooks
 
+        audit.register()
         hooks.register()

@@ -1,4 +1,4 @@
-"""Sharings, the machines they carry, the beneficiary's view of received machines, and the audit trail."""
+"""Sharings, the machines they carry, the beneficiary's view of received machines, and the notification outbox."""
 
 from __future__ import annotations
 
@@ -202,62 +202,6 @@ class ReceivedMachine(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class ActorKind(models.TextChoices):
-    USER = "user", _("User")
-    API_KEY = "api_key", _("API key")
-    SYSTEM = "system", _("System")
-
-
-class AuditAction(models.TextChoices):
-    CREATED = "created", _("Created")
-    UPDATED = "updated", _("Updated")
-    STOPPED = "stopped", _("Stopped")
-    DELETED = "deleted", _("Deleted")
-    STATUS_CHANGED = "status_changed", _("Status changed")
-    BENEFICIARY_ATTACHED = "beneficiary_attached", _("Beneficiary attached")
-    RENAMED = "renamed", _("Renamed")
-    WORKSPACES_CHANGED = "workspaces_changed", _("Workspaces changed")
-
-
-class AuditTarget(models.TextChoices):
-    SHARING = "sharing", _("Sharing")
-    RECEIVED_MACHINE = "received_machine", _("Received machine")
-    MACHINE = "machine", _("Machine")
-
-
-class AuditEvent(models.Model):
-    """Who did what, when, with the values before and after. The target is kept by id so the trail outlives a
-    deleted sharing."""
-
-    occurred_at = models.DateTimeField(_("when"), db_index=True)
-    organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), related_name="audit_events", on_delete=models.CASCADE
-    )
-    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=ActorKind.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        related_name="+",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-    )
-    actor_label = models.CharField(_("actor"), max_length=255)
-    target_type = models.CharField(_("target type"), max_length=20, choices=AuditTarget.choices)
-    target_id = models.UUIDField(_("target id"))
-    action = models.CharField(_("action"), max_length=30, choices=AuditAction.choices)
-    changes = models.JSONField(_("changes"), default=list, blank=True, help_text=_("[{field, before, after}, ...]"))
-
-    class Meta:
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "occurred_at"], name="audit_by_target")]
-
-    def __str__(self):
-        return f"{self.action} {self.target_type} by {self.actor_label}"
 
 
 class NotificationMessage(models.TextChoices):

@@ -30,9 +30,10 @@ from django.utils import timezone, translation
 
 from accounts.emails import colleague_invitation_context
 from accounts.models import ColleagueInvitation, Language, Organisation, User
+from audit.models import AuditEvent
 
 from .lifecycle import OPEN_STATUSES, SharingStatus
-from .models import AuditEvent, Notification, NotificationMessage, NotificationStatus, Sharing
+from .models import Notification, NotificationMessage, NotificationStatus, Sharing
 
 logger = logging.getLogger(__name__)
 

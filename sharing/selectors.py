@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from audit.models import AuditEvent
 from fleet.access import Grant, Window
 from fleet.models import Machine
 from hiboo_connect.errors import get_or_not_found
 
+from .audit import AuditTarget
 from .lifecycle import access_window
 from .models import (
-    AuditEvent,
-    AuditTarget,
     Notification,
     NotificationStatus,
     ReceivedMachine,

@@ -18,17 +18,16 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Organisation, User, Workspace
 from accounts.services import contact_record
+from audit.services import audit_record
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine
 from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 
 from . import lifecycle, notifications, selectors
-from .audit import audit_record
+from .audit import AuditAction, AuditTarget
 from .lifecycle import SharingStatus
 from .models import (
-    AuditAction,
-    AuditTarget,
     Notification,
     NotificationStatus,
     ReceivedMachine,

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.portal import organisation_page
 from accounts.selectors import contact_get, contacts_search, workspaces_of
+from audit.timeline import audit_timeline
 from fleet import charts
 from fleet.data_packs import DataPack
 from fleet.models import Machine
@@ -29,6 +30,7 @@ from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, NotAllowed
 
 from . import lifecycle, selectors, services
+from .audit import AuditAction
 from .filters import Direction, SharingFilterSet
 from .forms import (
     PROPERTY_FIELDS,
@@ -38,7 +40,6 @@ from .forms import (
     sharing_locks,
 )
 from .lifecycle import SharingStatus
-from .models import AuditAction
 
 PER_PAGE = 25
 MACHINES_SHOWN_IN_LIST = 2
@@ -440,68 +441,10 @@ def contact_pick(request, contact_id):
 # --- one sharing -----------------------------------------------------------------------------------------------------
 
 
-def _describe_change(change: dict) -> dict:
-    """An audit change made readable: the field's name and the values before and after."""
-    labels = {
-        "machines": _("Machines"),
-        "recipient_email": _("Recipient"),
-        "recipient_organisation_name": _("Recipient's organisation"),
-        "beneficiary": _("Beneficiary"),
-        "start_at": _("Start"),
-        "end_at": _("End"),
-        "stopped_at": _("Stopped at"),
-        "reference": _("Reference"),
-        "properties": _("Properties"),
-        "data_packs": _("Data packs"),
-        "notification_enabled": _("Notifications"),
-        "status": _("Status"),
-    }
-
-    def readable(field, value):
-        if value is None or value == "" or value == [] or value == {}:
-            return "—"
-        if field in ("start_at", "end_at", "stopped_at"):
-            try:
-                moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                return str(value)
-            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-        if field == "status":
-            try:
-                return SharingStatus(value).label
-            except ValueError:
-                return str(value)
-        if field == "notification_enabled":
-            return _("on") if value else _("off")
-        if field == "beneficiary" and isinstance(value, dict):
-            return value.get("name", "")
-        if field == "machines" and isinstance(value, list):
-            return ngettext("%(count)d machine", "%(count)d machines", len(value)) % {"count": len(value)}
-        if isinstance(value, dict):
-            return ", ".join(f"{key}: {item}" for key, item in value.items())
-        if isinstance(value, list):
-            return ", ".join(str(item) for item in value)
-        if isinstance(value, bool):
-            return _("yes") if value else _("no")
-        return str(value)
-
-    field = change.get("field", "")
-    return {
-        "label": labels.get(field, field),
-        "before": readable(field, change.get("before")),
-        "after": readable(field, change.get("after")),
-    }
-
-
 def _timeline(organisation, sharing):
-    events = []
-    for event in selectors.sharing_audit_events(organisation=organisation, sharing=sharing):
-        changes = event.changes or []
-        if event.action == AuditAction.CREATED:
-            # The creation lists every initial value; the summary above already shows them.
-            changes = []
-        events.append({"event": event, "changes": [_describe_change(change) for change in changes]})
-    return events
+    # The creation lists every initial value; the summary above already shows them.
+    events = selectors.sharing_audit_events(organisation=organisation, sharing=sharing)
+    return audit_timeline(events, organisation=organisation, without_changes=[AuditAction.CREATED])
 
 
 def _sharing_context(request, sharing, **extra):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from accounts.portal import organisation_page
-from accounts.selectors import workspaces_of
+from audit.timeline import audit_timeline
 
 from .. import charts, telemetry
 from ..access import scope_for, sharing_facts
@@ -203,40 +203,7 @@ def _history(view: MachineView):
     with workspace ids resolved to names in one query (a workspace deleted since shows as such). Nothing for a
     beneficiary."""
     events = list(machine_audit_events(organisation=view.organisation, machine=view.machine)[: HISTORY_SHOWN + 1])
-    more = len(events) > HISTORY_SHOWN
-    events = events[:HISTORY_SHOWN]
-    ids = {
-        workspace_id
-        for event in events
-        for change in event.changes or []
-        if change.get("field") == "workspaces"
-        for workspace_id in (change.get("before") or []) + (change.get("after") or [])
-    }
-    names = {}
-    if ids:
-        names = {
-            str(pk): name for pk, name in workspaces_of(view.organisation).filter(pk__in=ids).values_list("pk", "name")
-        }
-
-    def readable(field, value):
-        if field != "workspaces":
-            return "—" if value in (None, "", []) else str(value)
-        known = sorted((names[pk] for pk in value or [] if pk in names), key=str.casefold)
-        deleted = [_("deleted workspace") for pk in value or [] if pk not in names]  # named ones first
-        return ", ".join(known + deleted) or _("no workspace")
-
-    history = []
-    for event in events:
-        changes = [
-            {
-                "label": _("Workspaces") if change.get("field") == "workspaces" else change.get("field", ""),
-                "before": readable(change.get("field"), change.get("before")),
-                "after": readable(change.get("field"), change.get("after")),
-            }
-            for change in event.changes or []
-        ]
-        history.append({"event": event, "changes": changes})
-    return history, more
+    return audit_timeline(events[:HISTORY_SHOWN], organisation=view.organisation), len(events) > HISTORY_SHOWN
 
 
 @organisation_page

@@ -21,9 +21,11 @@ from accounts.services import (
     organisation_create_at_signup,
     organisation_update,
 )
+from audit.models import AuditEvent
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
-from sharing.models import AuditAction, AuditEvent, ReceivedMachine
+from sharing.models import ReceivedMachine
 from sharing.notifications import notifications_redispatch
 from sharing.selectors import sharings_incoming
 from sharing.services import sharing_create

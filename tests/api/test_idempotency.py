@@ -10,7 +10,8 @@ from accounts import idempotency
 from accounts.models import IdempotencyRecord, IdempotencyState
 from accounts.services import idempotency_records_purge
 from accounts.tasks import idempotency_records_purge_task
-from sharing.models import AuditEvent, Sharing
+from audit.models import AuditEvent
+from sharing.models import Sharing
 from tests.api.conftest import NOW, ApiClient, new_api_key
 
 

@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
+from audit.models import AuditEvent
 from sharing.lifecycle import SharingStatus
-from sharing.models import AuditEvent, Sharing
+from sharing.models import Sharing
 from tests.factories import MachineFactory
 
 SHARING_FIELDS = {

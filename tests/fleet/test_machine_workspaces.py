@@ -9,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.actors import Actor
+from audit.models import ActorKind, AuditEvent
+from fleet.audit import AuditAction, AuditTarget
 from fleet.services import machine_set_workspaces
 from hiboo_connect.errors import InvalidInput, NotAllowed
-from sharing.models import ActorKind, AuditAction, AuditEvent, AuditTarget, ReceivedMachine
+from sharing.models import ReceivedMachine
 from tests.factories import MachineFactory, SharingFactory, WorkspaceFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

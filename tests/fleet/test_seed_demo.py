@@ -10,10 +10,12 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from accounts.models import Organisation, User
+from audit.models import AuditEvent
 from fleet.data_packs import METRICS, Metric
 from fleet.models import FaultCode, Machine, Position, Reading
+from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
-from sharing.models import AuditAction, AuditEvent, Sharing
+from sharing.models import Sharing
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 11, 14, 0, tzinfo=UTC)  # a Wednesday afternoon

@@ -25,8 +25,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
-from sharing.models import AuditAction, AuditEvent, Notification, NotificationMessage, NotificationStatus
+from sharing.models import Notification, NotificationMessage, NotificationStatus
 from tests.factories import AdminFactory, MachineFactory, OrganisationFactory, SharingFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,10 +12,12 @@ import pytest
 from accounts.actors import Actor
 from accounts.models import ApiKey, ApiKeyRole, Contact
 from accounts.services import organisation_create
+from audit.models import ActorKind, AuditEvent
 from fleet.data_packs import ALL_DATA_PACKS
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from sharing.audit import AuditAction, AuditTarget
 from sharing.lifecycle import SharingStatus
-from sharing.models import ActorKind, AuditAction, AuditEvent, AuditTarget, ReceivedMachine, Sharing
+from sharing.models import ReceivedMachine, Sharing
 from sharing.services import (
     received_machine_update,
     sharing_create,

@@ -10,8 +10,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.actors import Actor
+from audit.models import AuditEvent
+from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
-from sharing.models import AuditAction, AuditEvent, ReceivedMachine, Sharing, SharingMachine
+from sharing.models import ReceivedMachine, Sharing, SharingMachine
 from sharing.services import sharing_create
 from tests.factories import ContactFactory, MachineFactory, SharingFactory, UserFactory, WorkspaceFactory
 

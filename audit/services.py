@@ -1,0 +1,72 @@
+"""The audit trail's one writer. Every app's services call it inside the transaction of the change they audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from django.db import models
+
+from .models import ActorKind, AuditEvent
+
+
+class AuditActor(Protocol):
+    """Who acts, as the trail records it (accounts.actors.Actor is one)."""
+
+    @property
+    def is_system(self) -> bool: ...
+
+    @property
+    def api_key(self) -> Any: ...
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        # A row (an organisation) is kept by id and by the name it had then: the trail outlives a rename.
+        return {"id": str(value.pk), "name": str(value)}
+    return value
+
+
+def audit_record(
+    *,
+    actor: AuditActor,
+    organisation: Any,
+    target_type: str,
+    target_id,
+    action: str,
+    changes: Iterable[tuple[str, Any, Any]] = (),
+    now: dt.datetime,
+) -> AuditEvent:
+    """Write one audit event; `changes` are (field, before, after) triples. Call it inside the change's transaction."""
+    if actor.is_system:
+        kind = ActorKind.SYSTEM
+    elif actor.api_key is not None:
+        kind = ActorKind.API_KEY
+    else:
+        kind = ActorKind.USER
+    return AuditEvent.objects.create(
+        occurred_at=now,
+        organisation=organisation,
+        actor_kind=kind,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        changes=[
+            {"field": field, "before": _json_value(before), "after": _json_value(after)}
+            for field, before, after in changes
+        ],
+    )
