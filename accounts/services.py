@@ -1,5 +1,6 @@
 """Writes on organisations, members, colleague invitations, workspaces, contacts, API keys and idempotency records.
-Every write of these goes through here."""
+Every write of these goes through here; each change an organisation's admins make (settings, members, API keys,
+invitations, contacts) writes its audit event in the same transaction."""
 
 import datetime as dt
 import hashlib
@@ -16,10 +17,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConflict
 
 from . import hooks
 from .actors import Actor
+from .audit import AuditAction, AuditTarget
 from .models import (
     TIMEZONE_CHOICES,
     ApiKey,
@@ -125,10 +128,32 @@ def contact_record(
 @transaction.atomic
 def contact_update(*, actor: Actor, contact: Contact, name: str, organisation_name: str) -> Contact:
     actor.require_admin_of(contact.organisation)
+    before = (contact.name, contact.organisation_name)
     contact.name = (name or "").strip()[:200]
     contact.organisation_name = (organisation_name or "").strip()[:200]
     contact.save(update_fields=["name", "organisation_name", "updated_at"])
+    after = (contact.name, contact.organisation_name)
+    changes = _changed(zip(("name", "organisation_name"), before, after, strict=True))
+    if changes:
+        _audit(actor, contact.organisation, AuditTarget.CONTACT, contact.pk, AuditAction.UPDATED, changes)
     return contact
+
+
+def _changed(triples) -> list[tuple]:
+    """The (field, before, after) triples whose value changed."""
+    return [(field, before, after) for field, before, after in triples if before != after]
+
+
+def _audit(actor: Actor, organisation: Organisation, target_type: str, target_id, action: str, changes) -> None:
+    audit_record(
+        actor=actor,
+        organisation=organisation,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        changes=changes,
+        now=timezone.now(),
+    )
 
 
 # --- API keys --------------------------------------------------------------------------------------------------------
@@ -179,6 +204,8 @@ def api_key_create(
         secret_hash=_hash_api_secret(secret),
         created_by=actor.user,
     )
+    changes = [("name", None, name), ("role", None, role), ("prefix", None, prefix)]
+    _audit(actor, organisation, AuditTarget.API_KEY, api_key.pk, AuditAction.CREATED, changes)
     return api_key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
 
 
@@ -189,6 +216,8 @@ def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        changes = [("revoked_at", None, api_key.revoked_at)]
+        _audit(actor, api_key.organisation, AuditTarget.API_KEY, api_key.pk, AuditAction.REVOKED, changes)
     return api_key
 
 
@@ -319,8 +348,12 @@ def organisation_update(
 ) -> Organisation:
     actor.require_admin_of(organisation)
     name, timezone, language = _clean_organisation_fields(name=name, timezone_name=timezone, language=language)
+    before = (organisation.name, organisation.timezone, organisation.language)
     organisation.name, organisation.timezone, organisation.language = name, timezone, language
     organisation.save(update_fields=["name", "timezone", "language"])
+    changes = _changed(zip(("name", "timezone", "language"), before, (name, timezone, language), strict=True))
+    if changes:
+        _audit(actor, organisation, AuditTarget.ORGANISATION, organisation.pk, AuditAction.UPDATED, changes)
     return organisation
 
 
@@ -356,8 +389,11 @@ def member_role_change(*, actor: Actor, member: User, role: str) -> User:
     if member.role == Role.ADMIN and role != Role.ADMIN:
         _require_another_admin(member)
     if member.role != role:
+        changes = [("member", member.email, member.email), ("role", member.role, role)]
         member.role = role
         member.save(update_fields=["role"])
+        organisation = member.organisation
+        _audit(actor, organisation, AuditTarget.ORGANISATION, organisation.pk, AuditAction.MEMBER_ROLE_CHANGED, changes)
     return member
 
 
@@ -370,9 +406,11 @@ def member_remove(*, actor: Actor, member: User) -> None:
     actor.require_admin_of(member.organisation)
     if member.role == Role.ADMIN:
         _require_another_admin(member)
+    organisation, changes = member.organisation, [("member", member.email, None), ("role", member.role, None)]
     member.organisation = None
     member.role = Role.MEMBER
     member.save(update_fields=["organisation", "role"])
+    _audit(actor, organisation, AuditTarget.ORGANISATION, organisation.pk, AuditAction.MEMBER_REMOVED, changes)
 
 
 def _clean_invitation_email(email: str) -> str:
@@ -410,11 +448,14 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
         )
         raise InvalidInput("email_in_organisation", message, field="email")
     now = timezone.now()
-    invitation = (
+    pending = (
         ColleagueInvitation.objects.select_for_update()
         .filter(organisation=organisation, email=email, accepted_at__isnull=True)
         .first()
-    ) or ColleagueInvitation(organisation=organisation, email=email)
+    )
+    refreshed = pending is not None
+    invitation = pending or ColleagueInvitation(organisation=organisation, email=email)
+    before = (invitation.role, invitation.expires_at) if refreshed else (None, None)
     invitation.role = role
     invitation.token = new_invitation_token()
     invitation.invited_by = actor.user
@@ -426,6 +467,13 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
         raise InvalidInput(
             "invitation_exists", _("This address was invited a moment ago; refresh the page."), field="email"
         ) from None
+    changes = [
+        *([] if refreshed else [("email", None, email)]),
+        ("role", before[0], role),
+        ("expires_at", before[1], invitation.expires_at),
+    ]
+    action = AuditAction.SENT_AGAIN if refreshed else AuditAction.CREATED
+    _audit(actor, organisation, AuditTarget.COLLEAGUE_INVITATION, invitation.pk, action, changes)
     # A message still unsent for an earlier link would only repeat this one (every message carries the live link).
     notifications_withdraw_colleague_invitation(invitation)
     notify_colleague_invited(invitation)
@@ -437,6 +485,10 @@ def colleague_invitation_revoke(*, actor: Actor, invitation: ColleagueInvitation
     actor.require_admin_of(invitation.organisation)
     if invitation.accepted_at is not None:
         raise RuleConflict("invitation_accepted", _("This invitation has already been accepted."))
+    changes = [("email", invitation.email, None), ("role", invitation.role, None)]
+    _audit(
+        actor, invitation.organisation, AuditTarget.COLLEAGUE_INVITATION, invitation.pk, AuditAction.REVOKED, changes
+    )
     invitation.delete()
 
 
@@ -482,6 +534,15 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
     user.save(update_fields=["organisation", "role"])
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    changes = [("accepted_at", None, invitation.accepted_at), ("member", None, user.email), ("role", None, user.role)]
+    _audit(
+        Actor.for_user(user),
+        invitation.organisation,
+        AuditTarget.COLLEAGUE_INVITATION,
+        invitation.pk,
+        AuditAction.ACCEPTED,
+        changes,
+    )
     notifications_withdraw_colleague_invitation(invitation)
     # Other organisations' invitations to this address can no longer be accepted (their e-mails go with them).
     ColleagueInvitation.objects.filter(email=invitation.email, accepted_at__isnull=True).delete()
