@@ -1,9 +1,11 @@
 """The small kit every portal view uses, so the pages answer alike: one URL serves a page or, for htmx, its fragment
 (and says so to caches); a service's refusal lands next to the form field it names; stop, delete and remove ask first,
-then act. Knows nothing of the apps: only Django, django-htmx and the domain errors."""
+then act; every form shows its fields one way. Knows nothing of the apps: only Django, django-htmx and the domain
+errors."""
 
 from collections.abc import Callable
 
+from django.forms.renderers import TemplatesSetting
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -99,3 +101,13 @@ def confirm_then_act(
     if refused_by_service.error is not None:
         return refused(refused_by_service.error)
     return done()
+
+
+class FormRenderer(TemplatesSetting):
+    """Every form of the portal shows its fields one way: `{{ form }}` renders portal/form.html (the errors that
+    belong to no field, then each field) and `{{ form.name.as_field_group }}` renders portal/field.html (label,
+    widget, help, errors), for a page that lays its fields out itself. Templates come from the project's engine, so
+    a page's template and a field's share one set of templates."""
+
+    form_template_name = "portal/form.html"
+    field_template_name = "portal/field.html"

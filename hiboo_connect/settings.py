@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for the form renderer below
     "allauth",
     "allauth.account",
     "django_htmx",
@@ -65,6 +66,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "hiboo_connect.urls"
 WSGI_APPLICATION = "hiboo_connect.wsgi.application"
+
+# Every form renders through the project's templates, with the portal's field template: one way to show a field.
+FORM_RENDERER = "hiboo_connect.pages.FormRenderer"
 
 TEMPLATES = [
     {

@@ -189,3 +189,15 @@ def test_pages_with_a_fragment_vary_on_hx_request(client, owner_admin, owner_org
         response = client.get(url, **headers)
         assert response.status_code == 200, url
         assert "HX-Request" in response["Vary"], url
+
+
+# --- one way to render a field -------------------------------------------------------------------------------------
+
+
+def test_every_form_renders_its_fields_with_the_portal_template():
+    form = NameForm({"name": ""})
+    form.is_valid()
+    field = form["name"].as_field_group()
+    assert field.lstrip().startswith('<div class="field has-error">')
+    assert '<ul class="errorlist" id="id_name_error"><li>This field is required.</li></ul>' in field
+    assert str(form).strip() == field.strip()  # the whole form is its fields, through the same template
