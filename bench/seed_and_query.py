@@ -27,9 +27,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Organisation  # noqa: E402
+from demo.seed import seed_demo  # noqa: E402
+from demo.world import machine_specs  # noqa: E402
 from fleet.data_packs import Metric  # noqa: E402
-from fleet.demo import seed_demo  # noqa: E402
-from fleet.demo.world import machine_specs  # noqa: E402
 from fleet.models import Machine  # noqa: E402
 from fleet.selectors import readings_visible_to  # noqa: E402
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "fleet",
     "sharing",
+    "demo",
 ]
 
 MIDDLEWARE = [
