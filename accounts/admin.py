@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ColleagueInvitation, Contact, Organisation, User, Workspace
+from .models import ColleagueInvitation, Contact, Organisation, User
 
 
 @admin.register(Organisation)
@@ -28,14 +28,6 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-
-
-@admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation"]
-    list_filter = ["organisation"]
-    search_fields = ["name", "organisation__name"]
-    list_select_related = ["organisation"]
 
 
 @admin.register(Contact)

@@ -1,4 +1,4 @@
-"""Users, organisations, roles, workspaces, the address book of recipients, API keys, idempotency records and
+"""Users, organisations, roles, the address book of recipients, API keys, idempotency records and
 colleague invitations."""
 
 import datetime as dt
@@ -113,27 +113,6 @@ class User(AbstractUser):
         if self.organisation_id:
             return self.organisation.language
         return Language.ENGLISH
-
-
-class Workspace(models.Model):
-    """A named group of machines inside one organisation: a site, a depot, a region."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), related_name="workspaces", on_delete=models.CASCADE
-    )
-    name = models.CharField(_("name"), max_length=120)
-
-    class Meta:
-        verbose_name = _("workspace")
-        verbose_name_plural = _("workspaces")
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="accounts_workspace_unique_name"),
-        ]
-
-    def __str__(self):
-        return self.name
 
 
 class Contact(models.Model):

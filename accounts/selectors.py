@@ -1,4 +1,4 @@
-"""Scoped reads of an organisation's own accounts data: its workspaces, its address book of recipients, its members,
+"""Scoped reads of an organisation's own accounts data: its address book of recipients, its members,
 its colleague invitations and its API keys."""
 
 from django.db.models import F, Q, QuerySet
@@ -6,17 +6,7 @@ from django.utils.translation import gettext as _
 
 from hiboo_connect.errors import get_or_not_found
 
-from .models import ApiKey, ColleagueInvitation, Contact, Organisation, User, Workspace
-
-
-def workspaces_of(organisation: Organisation) -> QuerySet[Workspace]:
-    return Workspace.objects.filter(organisation=organisation)
-
-
-def workspace_get(*, organisation: Organisation, workspace_id) -> Workspace:
-    return get_or_not_found(
-        workspaces_of(organisation), "workspace_not_found", _("No such workspace."), pk=workspace_id
-    )
+from .models import ApiKey, ColleagueInvitation, Contact, Organisation, User
 
 
 def contacts_of(organisation: Organisation) -> QuerySet[Contact]:

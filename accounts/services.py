@@ -1,4 +1,4 @@
-"""Writes on organisations, members, colleague invitations, workspaces, contacts, API keys and idempotency records.
+"""Writes on organisations, members, colleague invitations, contacts, API keys and idempotency records.
 Every write of these goes through here; each change an organisation's admins make (settings, members, API keys,
 invitations, contacts) writes its audit event in the same transaction."""
 
@@ -35,7 +35,6 @@ from .models import (
     Organisation,
     Role,
     User,
-    Workspace,
     new_invitation_token,
 )
 
@@ -63,44 +62,6 @@ def organisation_create(
     admin.role = Role.ADMIN
     admin.save(update_fields=["organisation", "role"])
     return organisation
-
-
-def _clean_workspace_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("name_required", _("Give the workspace a name."), field="name")
-    if len(name) > Workspace._meta.get_field("name").max_length:
-        raise InvalidInput("name_too_long", _("The name is too long (120 characters at most)."), field="name")
-    return name
-
-
-@transaction.atomic
-def workspace_create(*, actor: Actor, name: str) -> Workspace:
-    actor.require_admin_of(actor.organisation)
-    name = _clean_workspace_name(name)
-    try:
-        with transaction.atomic():
-            return Workspace.objects.create(organisation=actor.organisation, name=name)
-    except IntegrityError:
-        raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name") from None
-
-
-@transaction.atomic
-def workspace_rename(*, actor: Actor, workspace: Workspace, name: str) -> Workspace:
-    actor.require_admin_of(workspace.organisation)
-    name = _clean_workspace_name(name)
-    if Workspace.objects.filter(organisation=workspace.organisation, name=name).exclude(pk=workspace.pk).exists():
-        raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name")
-    workspace.name = name
-    workspace.save(update_fields=["name"])
-    return workspace
-
-
-@transaction.atomic
-def workspace_delete(*, actor: Actor, workspace: Workspace) -> None:
-    """Deleting a workspace removes the grouping only; its machines stay in the fleet."""
-    actor.require_admin_of(workspace.organisation)
-    workspace.delete()
 
 
 def contact_record(

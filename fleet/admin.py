@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import FaultCode, Machine, Position, Reading
+from .models import FaultCode, Machine, Position, Reading, Workspace
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "organisation__name"]
+    list_select_related = ["organisation"]
 
 
 @admin.register(Machine)

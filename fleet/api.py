@@ -6,13 +6,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from accounts.api import ApiView
-from accounts.selectors import workspaces_of
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.fields import InstantField
 from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
 
 from .models import MachineCategory
-from .selectors import machines_owned_by
+from .selectors import machines_owned_by, workspaces_of
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 

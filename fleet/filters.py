@@ -7,10 +7,9 @@ from django.db.models import Exists, OuterRef, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from accounts.selectors import workspaces_of
 
 from .models import Machine
-from .selectors import fleet_of, received_machines_of
+from .selectors import fleet_of, received_machines_of, workspaces_of
 
 
 class Origin(TextChoices):

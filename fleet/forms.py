@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.selectors import workspaces_of
+from .selectors import workspaces_of
 
 
 class WorkspaceForm(forms.Form):

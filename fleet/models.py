@@ -9,7 +9,28 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Workspace
+from accounts.models import Organisation
+
+
+class Workspace(models.Model):
+    """A named group of machines inside one organisation: a site, a depot, a region."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), related_name="workspaces", on_delete=models.CASCADE
+    )
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="fleet_workspace_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class MachineCategory(models.TextChoices):

@@ -22,8 +22,18 @@ from hiboo_connect.errors import get_or_not_found
 from .access import AccessScope, Window, scope_for, scopes_for, sharing_facts
 from .audit import AuditTarget
 from .data_packs import METRICS, DataPack, Metric, pack_of_metric
-from .models import FaultCode, Machine, Position, Reading
+from .models import FaultCode, Machine, Position, Reading, Workspace
 from .telemetry import DayStats, Period
+
+
+def workspaces_of(organisation: Organisation | None) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(organisation=organisation)
+
+
+def workspace_get(*, organisation: Organisation, workspace_id) -> Workspace:
+    return get_or_not_found(
+        workspaces_of(organisation), "workspace_not_found", _("No such workspace."), pk=workspace_id
+    )
 
 
 def machines_owned_by(organisation: Organisation) -> QuerySet[Machine]:

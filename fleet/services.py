@@ -1,20 +1,65 @@
-"""Writes on machines and telemetry. Storing a reading that is already there is harmless (ON CONFLICT DO NOTHING)."""
+"""Writes on workspaces, machines and telemetry. Storing a reading that is already there is harmless (ON CONFLICT DO
+NOTHING)."""
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import Organisation, Workspace
+from accounts.models import Organisation
 from audit.services import audit_record
 from hiboo_connect.errors import InvalidInput
 
 from .audit import AuditAction, AuditTarget
-from .models import FaultCode, Machine, Position, Reading
+from .models import FaultCode, Machine, Position, Reading, Workspace
 
 BATCH_SIZE = 5000
+
+
+# --- workspaces ------------------------------------------------------------------------------------------------------
+
+
+def _clean_workspace_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name_required", _("Give the workspace a name."), field="name")
+    if len(name) > Workspace._meta.get_field("name").max_length:
+        raise InvalidInput("name_too_long", _("The name is too long (120 characters at most)."), field="name")
+    return name
+
+
+@transaction.atomic
+def workspace_create(*, actor: Actor, name: str) -> Workspace:
+    actor.require_admin_of(actor.organisation)
+    name = _clean_workspace_name(name)
+    try:
+        with transaction.atomic():
+            return Workspace.objects.create(organisation=actor.organisation, name=name)
+    except IntegrityError:
+        raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name") from None
+
+
+@transaction.atomic
+def workspace_rename(*, actor: Actor, workspace: Workspace, name: str) -> Workspace:
+    actor.require_admin_of(workspace.organisation)
+    name = _clean_workspace_name(name)
+    if Workspace.objects.filter(organisation=workspace.organisation, name=name).exclude(pk=workspace.pk).exists():
+        raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name")
+    workspace.name = name
+    workspace.save(update_fields=["name"])
+    return workspace
+
+
+@transaction.atomic
+def workspace_delete(*, actor: Actor, workspace: Workspace) -> None:
+    """Deleting a workspace removes the grouping only; its machines stay in the fleet."""
+    actor.require_admin_of(workspace.organisation)
+    workspace.delete()
+
+
+# --- machines ---------------------------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -20,10 +20,10 @@ from rest_framework.response import Response
 
 from accounts.api import ApiView
 from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
-from accounts.selectors import workspaces_of
 from fleet import selectors as fleet_selectors
 from fleet.api import WorkspaceReferenceSerializer
 from fleet.data_packs import ALL_DATA_PACKS, METRICS
+from fleet.selectors import workspaces_of
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.errors import camel_case
 from hiboo_connect.api.fields import InstantField, PropertiesField, parse_instant

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
-from accounts.selectors import workspaces_of
+from fleet.selectors import workspaces_of
 
 from . import selectors
 from .lifecycle import SharingStatus

@@ -7,9 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import workspaces_of
 from fleet.data_packs import ALL_DATA_PACKS, DataPack
-from fleet.selectors import machines_owned_by
+from fleet.selectors import machines_owned_by, workspaces_of
 
 from . import lifecycle
 from .models import Sharing

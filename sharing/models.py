@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ColleagueInvitation, Organisation, Workspace
+from accounts.models import ColleagueInvitation, Organisation
 from fleet.data_packs import ALL_DATA_PACKS
-from fleet.models import Machine
+from fleet.models import Machine, Workspace
 
 from . import lifecycle
 from .lifecycle import SharingStatus, access_window, sharing_status

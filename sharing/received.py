@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Workspace
 from accounts.portal import organisation_page
+from fleet.models import Workspace
 from fleet.selectors import fleet_facts
 from hiboo_connect import pages
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import Organisation, User, Workspace
+from accounts.models import Organisation, User
 from accounts.services import contact_record
 from audit.services import audit_record
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
-from fleet.models import Machine
+from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.portal import organisation_page
-from accounts.selectors import contact_get, contacts_search, workspaces_of
+from accounts.selectors import contact_get, contacts_search
 from audit.timeline import audit_timeline
 from fleet import charts
 from fleet.data_packs import DataPack
 from fleet.models import Machine
-from fleet.selectors import machines_owned_by
+from fleet.selectors import machines_owned_by, workspaces_of
 from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, NotAllowed
 

@@ -6,9 +6,9 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from accounts.models import Contact, Organisation, Role, User, Workspace
+from accounts.models import Contact, Organisation, Role, User
 from fleet.data_packs import ALL_DATA_PACKS
-from fleet.models import FaultCode, Machine, MachineCategory, Position, Reading
+from fleet.models import FaultCode, Machine, MachineCategory, Position, Reading, Workspace
 from sharing.lifecycle import sharing_status
 from sharing.models import ReceivedMachine, Sharing, SharingMachine
 

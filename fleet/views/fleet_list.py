@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
-from accounts.models import Workspace
 from accounts.portal import organisation_page
 from hiboo_connect import pages
 
 from .. import services as fleet_services
 from ..filters import MachineFilterSet
 from ..forms import MachineWorkspacesForm
+from ..models import Workspace
 from ..selectors import fleet_facts, machines_owned_by, received_machines_of
 
 FLEET_PER_PAGE = 25

@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services as account_services
 from accounts.portal import organisation_page
-from accounts.selectors import workspace_get, workspaces_of
 from hiboo_connect import pages
 
+from .. import services as fleet_services
 from ..forms import WorkspaceForm
+from ..selectors import workspace_get, workspaces_of
 
 
 def _workspaces_with_counts(organisation):
@@ -45,7 +45,7 @@ def workspace_create(request):
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         with pages.refusal(form) as refused:
-            workspace = account_services.workspace_create(actor=request.actor, name=form.cleaned_data["name"])
+            workspace = fleet_services.workspace_create(actor=request.actor, name=form.cleaned_data["name"])
         if not refused:
             messages.success(request, _("Workspace “%(name)s” created.") % {"name": workspace.name})
             return redirect("fleet:workspaces")
@@ -68,7 +68,7 @@ def workspace_rename(request, workspace_id):
         form = WorkspaceForm(request.POST)
         if form.is_valid():
             with pages.refusal(form) as refused:
-                account_services.workspace_rename(
+                fleet_services.workspace_rename(
                     actor=request.actor, workspace=workspace, name=form.cleaned_data["name"]
                 )
             if not refused:
@@ -106,6 +106,6 @@ def workspace_delete(request, workspace_id):
     return pages.confirm_then_act(
         request,
         confirm=confirm,
-        act=lambda: account_services.workspace_delete(actor=request.actor, workspace=workspace),
+        act=lambda: fleet_services.workspace_delete(actor=request.actor, workspace=workspace),
         done=deleted,
     )

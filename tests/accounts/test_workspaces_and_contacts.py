@@ -1,5 +1,5 @@
-"""The accounts services the sharing rules lean on: creating an organisation (unique slug, first admin), workspaces
-(admins only, unique names per organisation, never another organisation's) and the address book of recipients.
+"""The services the sharing rules lean on: creating an organisation (unique slug, first admin), workspaces (fleet;
+admins only, unique names per organisation, never another organisation's) and the address book of recipients.
 
 Time is frozen at NOW by the `clock` fixture every test asks for (directly or through `actors`)."""
 
@@ -8,15 +8,10 @@ import datetime as dt
 import pytest
 
 from accounts.actors import Actor
-from accounts.models import Contact, Organisation, Role, Workspace
-from accounts.services import (
-    contact_record,
-    contact_update,
-    organisation_create,
-    workspace_create,
-    workspace_delete,
-    workspace_rename,
-)
+from accounts.models import Contact, Organisation, Role
+from accounts.services import contact_record, contact_update, organisation_create
+from fleet.models import Workspace
+from fleet.services import workspace_create, workspace_delete, workspace_rename
 from hiboo_connect.errors import InvalidInput, NotAllowed
 from tests.factories import ContactFactory, MachineFactory, OrganisationFactory, UserFactory, WorkspaceFactory
 
