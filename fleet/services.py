@@ -30,15 +30,29 @@ def _clean_workspace_name(name: str) -> str:
     return name
 
 
+def _audit_workspace(*, actor: Actor, workspace: Workspace, action: str, changes) -> None:
+    audit_record(
+        actor=actor,
+        organisation=workspace.organisation,
+        target_type=AuditTarget.WORKSPACE,
+        target_id=workspace.pk,
+        action=action,
+        changes=changes,
+        now=timezone.now(),
+    )
+
+
 @transaction.atomic
 def workspace_create(*, actor: Actor, name: str) -> Workspace:
     actor.require_admin_of(actor.organisation)
     name = _clean_workspace_name(name)
     try:
         with transaction.atomic():
-            return Workspace.objects.create(organisation=actor.organisation, name=name)
+            workspace = Workspace.objects.create(organisation=actor.organisation, name=name)
     except IntegrityError:
         raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name") from None
+    _audit_workspace(actor=actor, workspace=workspace, action=AuditAction.CREATED, changes=[("name", None, name)])
+    return workspace
 
 
 @transaction.atomic
@@ -47,15 +61,27 @@ def workspace_rename(*, actor: Actor, workspace: Workspace, name: str) -> Worksp
     name = _clean_workspace_name(name)
     if Workspace.objects.filter(organisation=workspace.organisation, name=name).exclude(pk=workspace.pk).exists():
         raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name")
+    if name == workspace.name:
+        return workspace
+    changes = [("name", workspace.name, name)]
     workspace.name = name
     workspace.save(update_fields=["name"])
+    _audit_workspace(actor=actor, workspace=workspace, action=AuditAction.RENAMED, changes=changes)
     return workspace
 
 
 @transaction.atomic
 def workspace_delete(*, actor: Actor, workspace: Workspace) -> None:
-    """Deleting a workspace removes the grouping only; its machines stay in the fleet."""
+    """Deleting a workspace removes the grouping only; its machines stay in the fleet. The audit event keeps which
+    machines it held."""
     actor.require_admin_of(workspace.organisation)
+    held = [str(machine_id) for machine_id in workspace.machines.order_by("pk").values_list("pk", flat=True)]
+    _audit_workspace(
+        actor=actor,
+        workspace=workspace,
+        action=AuditAction.DELETED,
+        changes=[("name", workspace.name, None), ("machines", held, None)],
+    )
     workspace.delete()
 
 

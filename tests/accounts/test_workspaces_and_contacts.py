@@ -10,6 +10,7 @@ import pytest
 from accounts.actors import Actor
 from accounts.models import Contact, Organisation, Role
 from accounts.services import contact_record, contact_update, organisation_create
+from audit.models import AuditEvent
 from fleet.models import Workspace
 from fleet.services import workspace_create, workspace_delete, workspace_rename
 from hiboo_connect.errors import InvalidInput, NotAllowed
@@ -260,3 +261,30 @@ def test_contact_update_is_for_the_organisation_s_admins(actors, owner_org, acto
     )
     contact.refresh_from_db()
     assert contact.name == "Ann"
+
+
+def test_workspace_changes_are_audited(actors, owner_org):
+    """Created, renamed (a rename to the same name is no change) and deleted, each an audit event of the owner's, at
+    the frozen time, by the admin; the deletion keeps which machines the workspace held."""
+    workspace = workspace_create(actor=actors["admin"], name="Lyon")
+    workspace_rename(actor=actors["admin"], workspace=workspace, name="Lyon depot")
+    workspace_rename(actor=actors["admin"], workspace=workspace, name="Lyon depot")
+    machine = MachineFactory(organisation=owner_org)
+    machine.workspaces.add(workspace)
+    workspace_id = workspace.pk
+    workspace_delete(actor=actors["admin"], workspace=workspace)
+    events = AuditEvent.objects.filter(target_type="workspace", target_id=workspace_id).order_by("id")
+    assert [(event.action, event.changes) for event in events] == [
+        ("created", [{"field": "name", "before": None, "after": "Lyon"}]),
+        ("renamed", [{"field": "name", "before": "Lyon", "after": "Lyon depot"}]),
+        (
+            "deleted",
+            [
+                {"field": "name", "before": "Lyon depot", "after": None},
+                {"field": "machines", "before": [str(machine.pk)], "after": None},
+            ],
+        ),
+    ]
+    assert {(event.organisation, event.occurred_at, event.actor_label) for event in events} == {
+        (owner_org, NOW, actors["admin"].label)
+    }
