@@ -1,0 +1,1 @@
+"""The small API framework every app's endpoints share: errors, paging, fields, schema helpers and the routes."""
