@@ -23,7 +23,10 @@ class AuditAction(models.TextChoices):
 
 
 def _workspace_names(organisation, ids: set[str]) -> dict[str, str]:
-    return {str(pk): name for pk, name in Workspace.objects.filter(organisation=organisation, pk__in=ids).values_list("pk", "name")}
+    return {
+        str(pk): name
+        for pk, name in Workspace.objects.filter(organisation=organisation, pk__in=ids).values_list("pk", "name")
+    }
 
 
 def _workspaces(value, names: dict[str, str]) -> str:
