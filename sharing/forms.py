@@ -141,21 +141,12 @@ class Lock:
 
 
 def sharing_locks(sharing: Sharing, now: dt.datetime) -> dict[str, Lock]:
-    """Which of the sharing's fields can still change. Asks lifecycle.py with a change that only the current state
-    could refuse (a far-future value), so that no rule is written twice."""
+    """Which of the sharing's fields can still change, as lifecycle.py decides it (no rule written twice)."""
     status = sharing.status_at(now)
-    far_future = now + dt.timedelta(days=365 * 50)
+    dates = lifecycle.editable_dates(status=status, start_at=sharing.start_at, end_at=sharing.end_at, now=now)
     return {
-        "start_at": Lock(
-            lifecycle.start_change_refusal(
-                status=status, current_start=sharing.start_at, new_start=far_future, end_at=None, now=now
-            )
-        ),
-        "end_at": Lock(
-            lifecycle.end_change_refusal(
-                status=status, current_end=sharing.end_at, new_end=None, start_at=sharing.start_at, now=now
-            )
-        ),
+        "start_at": Lock(dates.start_lock),
+        "end_at": Lock(dates.end_lock),
         "data_packs": Lock(lifecycle.data_packs_change_refusal(status=status, start_at=sharing.start_at, now=now)),
     }
 

@@ -122,16 +122,49 @@ def creation_dates_refusal(*, start_at: datetime, end_at: datetime | None, now: 
     return None
 
 
+@dataclass(frozen=True)
+class EditableDates:
+    """Which of a sharing's dates may still change; for a date that may not, the refusal that says why."""
+
+    start_lock: Refusal | None
+    end_lock: Refusal | None
+
+    @property
+    def start(self) -> bool:
+        return self.start_lock is None
+
+    @property
+    def end(self) -> bool:
+        return self.end_lock is None
+
+
+def editable_dates(*, status: str, start_at: datetime, end_at: datetime | None, now: datetime) -> EditableDates:
+    """A date can change only while it is in the future (an empty end counts as ahead), and never once the sharing has
+    ended. This is the part of the date rules that depends on the current state alone: the edit form reads it to
+    lock its fields, and start_change_refusal / end_change_refusal start from it before judging the new value."""
+    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
+        message = _("This sharing has ended; its dates can no longer be changed.")
+        return EditableDates(
+            start_lock=Refusal("sharing_ended", message, "start_at", True),
+            end_lock=Refusal("sharing_ended", message, "end_at", True),
+        )
+    start_lock = end_lock = None
+    if start_at <= now:
+        start_lock = Refusal(
+            "start_locked", _("The start is in the past and can no longer be changed."), "start_at", True
+        )
+    if end_at is not None and end_at <= now:
+        end_lock = Refusal("end_locked", _("The end is in the past and can no longer be changed."), "end_at", True)
+    return EditableDates(start_lock=start_lock, end_lock=end_lock)
+
+
 def start_change_refusal(
     *, status: str, current_start: datetime, new_start: datetime, end_at: datetime | None, now: datetime
 ) -> Refusal | None:
     """A start changes only while it is in the future, only to a future value, and stays before the end."""
-    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
-        return Refusal(
-            "sharing_ended", _("This sharing has ended; its dates can no longer be changed."), "start_at", True
-        )
-    if current_start <= now:
-        return Refusal("start_locked", _("The start is in the past and can no longer be changed."), "start_at", True)
+    locked = editable_dates(status=status, start_at=current_start, end_at=None, now=now).start_lock
+    if locked is not None:
+        return locked
     if new_start <= now:
         return Refusal("start_in_past", _("The new start must be in the future."), "start_at")
     if end_at is not None and end_at <= new_start:
@@ -143,12 +176,9 @@ def end_change_refusal(
     *, status: str, current_end: datetime | None, new_end: datetime | None, start_at: datetime, now: datetime
 ) -> Refusal | None:
     """An end changes only while it is empty or in the future, only to empty or a future value after the start."""
-    if status in (SharingStatus.STOPPED, SharingStatus.TERMINATED):
-        return Refusal(
-            "sharing_ended", _("This sharing has ended; its dates can no longer be changed."), "end_at", True
-        )
-    if current_end is not None and current_end <= now:
-        return Refusal("end_locked", _("The end is in the past and can no longer be changed."), "end_at", True)
+    locked = editable_dates(status=status, start_at=start_at, end_at=current_end, now=now).end_lock
+    if locked is not None:
+        return locked
     if new_end is not None and new_end <= now:
         return Refusal("end_in_past", _("The new end must be in the future."), "end_at")
     if new_end is not None and new_end <= start_at:

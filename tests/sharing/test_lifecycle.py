@@ -256,6 +256,62 @@ def test_end_change_refusal(status, current_end, new_end, start_at, expected):
         assert refusal.field == "end_at"
 
 
+EDITABLE_DATES_ROWS = [
+    # id, status, start, end, expected (start lock code or None, end lock code or None)
+    ("pending, both ahead", PENDING, NOW + DAY, NOW + 2 * DAY, (None, None)),
+    ("scheduled, open-ended", SCHEDULED, NOW + DAY, None, (None, None)),
+    ("scheduled, start one second ahead", SCHEDULED, NOW + SECOND, NOW + DAY, (None, None)),
+    ("in progress: start locked, end ahead", IN_PROGRESS, NOW - DAY, NOW + DAY, ("start_locked", None)),
+    ("in progress: start exactly now", IN_PROGRESS, NOW, None, ("start_locked", None)),
+    ("pending with a past start", PENDING, NOW - DAY, None, ("start_locked", None)),
+    ("pending with both dates past", PENDING, NOW - 2 * DAY, NOW - DAY, ("start_locked", "end_locked")),
+    ("end exactly now", IN_PROGRESS, NOW - DAY, NOW, ("start_locked", "end_locked")),
+    ("stopped keeps its dates", STOPPED, NOW + DAY, NOW + 2 * DAY, ("sharing_ended", "sharing_ended")),
+    ("terminated keeps its dates", TERMINATED, NOW - 2 * DAY, NOW - DAY, ("sharing_ended", "sharing_ended")),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "start_at", "end_at", "expected"),
+    [row[1:] for row in EDITABLE_DATES_ROWS],
+    ids=[row[0] for row in EDITABLE_DATES_ROWS],
+)
+def test_editable_dates(status, start_at, end_at, expected):
+    dates = lifecycle.editable_dates(status=status, start_at=start_at, end_at=end_at, now=NOW)
+    locks = (dates.start_lock, dates.end_lock)
+    assert tuple(lock.code if lock else None for lock in locks) == expected
+    assert (dates.start, dates.end) == (expected[0] is None, expected[1] is None)
+    assert all(lock.conflict for lock in locks if lock)
+    assert [lock.field for lock in locks if lock] == [
+        field for field, code in zip(("start_at", "end_at"), expected, strict=True) if code
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "start_at", "end_at", "expected"),
+    [row[1:] for row in EDITABLE_DATES_ROWS],
+    ids=[row[0] for row in EDITABLE_DATES_ROWS],
+)
+def test_editable_dates_agrees_with_the_change_rules(status, start_at, end_at, expected):
+    """A date the predicate locks is refused as a conflict whatever the new value; one it leaves open accepts some
+    new value. So the form that reads the predicate locks exactly what the service would refuse."""
+    dates = lifecycle.editable_dates(status=status, start_at=start_at, end_at=end_at, now=NOW)
+    candidates = [NOW - DAY, NOW, NOW + SECOND, NOW + DAY, NOW + 3 * DAY, NOW + 365 * DAY]
+    start_refusals = [
+        lifecycle.start_change_refusal(status=status, current_start=start_at, new_start=new, end_at=end_at, now=NOW)
+        for new in candidates
+    ]
+    end_refusals = [
+        lifecycle.end_change_refusal(status=status, current_end=end_at, new_end=new, start_at=start_at, now=NOW)
+        for new in [None, *candidates]
+    ]
+    for editable, refusals in ((dates.start, start_refusals), (dates.end, end_refusals)):
+        if editable:
+            assert None in refusals
+        else:
+            assert all(refusal is not None and refusal.conflict for refusal in refusals)
+
+
 JULY = {"start": dt.datetime(2026, 7, 1, tzinfo=UTC), "end": dt.datetime(2026, 7, 30, tzinfo=UTC)}
 DESIGN_EXAMPLE_ROWS = [
     ("move the start to 15 July", "start", dt.datetime(2026, 7, 15, tzinfo=UTC), "start_locked"),
