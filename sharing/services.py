@@ -309,53 +309,14 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
     """Change some of a sharing's fields; only the keys present in `changes` are touched (an `end_at` of None clears
     the end). Machines can never change: that is a new sharing."""
     actor.require_admin_of(sharing.owner)
-    if "machines" in changes or "machine_ids" in changes:
-        raise RuleConflict(
-            "machines_locked",
-            _("The machines of a sharing cannot be changed: stop or delete this sharing and create a new one."),
-            field="machines",
-        )
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidInput("unknown_field", _("Unknown field: %s.") % ", ".join(sorted(unknown)))
-
+    _refuse_unknown_changes(changes)
     sharing = _locked_sharing(sharing)
     now = timezone.now()
     status = sharing.status_at(now)
-    before = {field: getattr(sharing, field) for field in UPDATABLE_FIELDS}
-    before["beneficiary"] = sharing.beneficiary
+    before = _updatable_values(sharing)
 
-    new_start = _clean_datetime(changes["start_at"], "start_at") if "start_at" in changes else sharing.start_at
-    if "start_at" in changes and new_start is None:
-        raise InvalidInput("start_required", _("Give a start date."), field="start_at")
-    new_end = _clean_datetime(changes["end_at"], "end_at") if "end_at" in changes else sharing.end_at
-    if new_start != sharing.start_at:
-        _raise_refusal(
-            lifecycle.start_change_refusal(
-                status=status, current_start=sharing.start_at, new_start=new_start, end_at=new_end, now=now
-            )
-        )
-    if new_end != sharing.end_at:
-        _raise_refusal(
-            lifecycle.end_change_refusal(
-                status=status, current_end=sharing.end_at, new_end=new_end, start_at=new_start, now=now
-            )
-        )
-    sharing.start_at, sharing.end_at = new_start, new_end
-
-    if "data_packs" in changes:
-        packs = _clean_data_packs(changes["data_packs"])
-        if packs != sharing.data_packs:
-            _raise_refusal(lifecycle.data_packs_change_refusal(status=status, start_at=before["start_at"], now=now))
-            sharing.data_packs = packs
-    if "reference" in changes:
-        sharing.reference = _clean_reference(changes["reference"])
-    if "properties" in changes:
-        sharing.properties = _clean_properties(changes["properties"])
-    if "notification_enabled" in changes:
-        if not isinstance(changes["notification_enabled"], bool):
-            raise InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled")
-        sharing.notification_enabled = changes["notification_enabled"]
+    _apply_dates(sharing=sharing, changes=changes, status=status, now=now)
+    _apply_settings(sharing=sharing, changes=changes, status=status, start_before=before["start_at"], now=now)
     if "recipient_email" in changes or "recipient_organisation_name" in changes:
         _change_recipient(
             sharing=sharing,
@@ -364,8 +325,7 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
             organisation_name=changes.get("recipient_organisation_name"),
         )
 
-    after = {field: getattr(sharing, field) for field in UPDATABLE_FIELDS}
-    after["beneficiary"] = sharing.beneficiary
+    after = _updatable_values(sharing)
     diff = [(field, before[field], after[field]) for field in sorted(after) if before[field] != after[field]]
     if not diff:
         return sharing
@@ -404,6 +364,65 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
         )
     notifications.notify_status_changed(sharing, old_status=old_status, new_status=sharing.status)
     return sharing
+
+
+def _refuse_unknown_changes(changes: Mapping[str, Any]) -> None:
+    if "machines" in changes or "machine_ids" in changes:
+        raise RuleConflict(
+            "machines_locked",
+            _("The machines of a sharing cannot be changed: stop or delete this sharing and create a new one."),
+            field="machines",
+        )
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidInput("unknown_field", _("Unknown field: %s.") % ", ".join(sorted(unknown)))
+
+
+def _updatable_values(sharing: Sharing) -> dict[str, Any]:
+    values = {field: getattr(sharing, field) for field in UPDATABLE_FIELDS}
+    values["beneficiary"] = sharing.beneficiary
+    return values
+
+
+def _apply_dates(*, sharing: Sharing, changes: Mapping[str, Any], status: str, now: datetime) -> None:
+    """The new start and end, each checked against the rules only if it changes, and against the other's new value."""
+    new_start = _clean_datetime(changes["start_at"], "start_at") if "start_at" in changes else sharing.start_at
+    if "start_at" in changes and new_start is None:
+        raise InvalidInput("start_required", _("Give a start date."), field="start_at")
+    new_end = _clean_datetime(changes["end_at"], "end_at") if "end_at" in changes else sharing.end_at
+    if new_start != sharing.start_at:
+        _raise_refusal(
+            lifecycle.start_change_refusal(
+                status=status, current_start=sharing.start_at, new_start=new_start, end_at=new_end, now=now
+            )
+        )
+    if new_end != sharing.end_at:
+        _raise_refusal(
+            lifecycle.end_change_refusal(
+                status=status, current_end=sharing.end_at, new_end=new_end, start_at=new_start, now=now
+            )
+        )
+    sharing.start_at, sharing.end_at = new_start, new_end
+
+
+def _apply_settings(
+    *, sharing: Sharing, changes: Mapping[str, Any], status: str, start_before: datetime, now: datetime
+) -> None:
+    """Data packs (only before the start, judged on the start before this change), reference, properties and the
+    notification switch (at any time)."""
+    if "data_packs" in changes:
+        packs = _clean_data_packs(changes["data_packs"])
+        if packs != sharing.data_packs:
+            _raise_refusal(lifecycle.data_packs_change_refusal(status=status, start_at=start_before, now=now))
+            sharing.data_packs = packs
+    if "reference" in changes:
+        sharing.reference = _clean_reference(changes["reference"])
+    if "properties" in changes:
+        sharing.properties = _clean_properties(changes["properties"])
+    if "notification_enabled" in changes:
+        if not isinstance(changes["notification_enabled"], bool):
+            raise InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled")
+        sharing.notification_enabled = changes["notification_enabled"]
 
 
 def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation_name: str | None) -> None:
