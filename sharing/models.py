@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ColleagueInvitation, Organisation
@@ -113,8 +114,9 @@ class Sharing(models.Model):
     end_at = models.DateTimeField(_("end"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=SharingStatus.choices)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Stamped by the services with the `now` of the action (the same as its audit event), not read from the clock.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = SharingQuerySet.as_manager()
 
@@ -190,7 +192,7 @@ class ReceivedMachine(models.Model):
     workspaces = models.ManyToManyField(
         Workspace, verbose_name=_("workspaces"), related_name="received_machines", blank=True
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("received machine")

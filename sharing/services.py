@@ -177,7 +177,7 @@ def _resolve_recipient(*, owner: Organisation, email: str) -> Organisation | Non
     return user.organisation
 
 
-def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine]) -> None:
+def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine], now: datetime) -> None:
     """Put machines in the beneficiary's fleet the first time it receives them, named "model serial-number"."""
     machines = list(machines)
     existing = set(
@@ -187,7 +187,9 @@ def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine])
     )
     ReceivedMachine.objects.bulk_create(
         [
-            ReceivedMachine(organisation=beneficiary, machine=machine, name=machine.default_display_name)
+            ReceivedMachine(
+                organisation=beneficiary, machine=machine, name=machine.default_display_name, created_at=now
+            )
             for machine in machines
             if machine.pk not in existing
         ],
@@ -212,13 +214,14 @@ def sharing_create(
     start_at: datetime,
     end_at: datetime | None = None,
     one_per_machine: bool = False,
+    now: datetime | None = None,
 ) -> list[Sharing]:
     """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
     actor.require_admin_of(owner)
-    now = timezone.now()
+    now = now or timezone.now()
 
     machines = _machines_for_sharing(owner=owner, machine_ids=machine_ids)
     recipient_email = _clean_email(recipient_email)
@@ -268,6 +271,8 @@ def sharing_create(
             notification_enabled=notification_enabled,
             start_at=start_at,
             end_at=end_at,
+            created_at=now,
+            updated_at=now,
         )
         sharing.status = sharing.status_at(now)
         sharing.save()
@@ -295,7 +300,7 @@ def sharing_create(
         notifications.notify_sharing_created(sharing)
         sharings.append(sharing)
     if beneficiary is not None:
-        _receive_machines(beneficiary=beneficiary, machines=machines)
+        _receive_machines(beneficiary=beneficiary, machines=machines, now=now)
     return sharings
 
 
@@ -305,13 +310,15 @@ def _locked_sharing(sharing: Sharing) -> Sharing:
 
 
 @transaction.atomic
-def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]) -> Sharing:
+def sharing_update(
+    *, actor: Actor, sharing: Sharing, changes: Mapping[str, Any], now: datetime | None = None
+) -> Sharing:
     """Change some of a sharing's fields; only the keys present in `changes` are touched (an `end_at` of None clears
     the end). Machines can never change: that is a new sharing."""
     actor.require_admin_of(sharing.owner)
     _refuse_unknown_changes(changes)
     sharing = _locked_sharing(sharing)
-    now = timezone.now()
+    now = now or timezone.now()
     status = sharing.status_at(now)
     before = _updatable_values(sharing)
 
@@ -333,9 +340,10 @@ def sharing_update(*, actor: Actor, sharing: Sharing, changes: Mapping[str, Any]
     sharing.status = sharing.status_at(now)
     if sharing.status != old_status:
         diff.append(("status", old_status, sharing.status))
+    sharing.updated_at = now
     sharing.save()
     if sharing.beneficiary_id is not None and before["beneficiary"] is None:
-        _receive_machines(beneficiary=sharing.beneficiary, machines=sharing.machines.all())
+        _receive_machines(beneficiary=sharing.beneficiary, machines=sharing.machines.all(), now=now)
     if sharing.beneficiary_id is not None:
         contact_record(
             organisation=sharing.owner, email=sharing.recipient_email, known_organisation=sharing.beneficiary
@@ -466,16 +474,16 @@ def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation
 
 
 @transaction.atomic
-def sharing_stop(*, actor: Actor, sharing: Sharing) -> Sharing:
+def sharing_stop(*, actor: Actor, sharing: Sharing, now: datetime | None = None) -> Sharing:
     """Stop a pending, scheduled or in-progress sharing now. The beneficiary keeps the history up to this moment."""
     actor.require_admin_of(sharing.owner)
     sharing = _locked_sharing(sharing)
-    now = timezone.now()
+    now = now or timezone.now()
     status = sharing.status_at(now)
     if not lifecycle.can_stop(status):
         raise RuleConflict("sharing_ended", _("This sharing has already ended (%s).") % SharingStatus(status).label)
     old_status = sharing.status
-    sharing.stopped_at = now
+    sharing.stopped_at = sharing.updated_at = now
     sharing.status = SharingStatus.STOPPED
     sharing.save(update_fields=["stopped_at", "status", "updated_at"])
     audit_record(
@@ -492,11 +500,11 @@ def sharing_stop(*, actor: Actor, sharing: Sharing) -> Sharing:
 
 
 @transaction.atomic
-def sharing_delete(*, actor: Actor, sharing: Sharing) -> None:
+def sharing_delete(*, actor: Actor, sharing: Sharing, now: datetime | None = None) -> None:
     """Delete a sharing that exposed nothing yet. The audit trail keeps its id and what it was."""
     actor.require_admin_of(sharing.owner)
     sharing = _locked_sharing(sharing)
-    now = timezone.now()
+    now = now or timezone.now()
     _raise_refusal(lifecycle.deletion_refusal(status=sharing.status_at(now), start_at=sharing.start_at, now=now))
     machine_ids = list(sharing.sharing_machines.values_list("machine_id", flat=True))
     audit_record(
@@ -527,15 +535,15 @@ def sharing_delete(*, actor: Actor, sharing: Sharing) -> None:
 
 
 @transaction.atomic
-def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
+def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | None = None) -> list[Sharing]:
     """Attach every pending sharing addressed to `user`'s e-mail to the user's organisation (invitation accepted).
     Each takes its date-driven status. Returns the sharings attached, so their senders can be told."""
     if user.organisation_id is None:
         raise InvalidInput("no_organisation", _("The user has no organisation yet."))
-    now = timezone.now()
+    now = now or timezone.now()
     # Only sharings still pending: one that ended before anyone accepted it has nothing to attach.
     candidates = (
-        selectors.sharings_pending_for_email(user.email)
+        selectors.sharings_pending_for_email(user.email, now=now)
         .select_for_update(of=("self",))
         .exclude(owner_id=user.organisation_id)
     )
@@ -545,8 +553,9 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User) -> list[Sharing]:
         sharing.beneficiary = user.organisation
         sharing.recipient_organisation_name = user.organisation.name
         sharing.status = sharing.status_at(now)
+        sharing.updated_at = now
         sharing.save(update_fields=["beneficiary", "recipient_organisation_name", "status", "updated_at"])
-        _receive_machines(beneficiary=user.organisation, machines=sharing.machines.all())
+        _receive_machines(beneficiary=user.organisation, machines=sharing.machines.all(), now=now)
         contact_record(organisation=sharing.owner, email=sharing.recipient_email, known_organisation=user.organisation)
         audit_record(
             actor=actor,
@@ -611,10 +620,11 @@ def received_machine_update(
     received_machine: ReceivedMachine,
     name: str | None = None,
     workspaces: Iterable[Workspace] | None = None,
+    now: datetime | None = None,
 ) -> ReceivedMachine:
     """Rename a received machine or place it in the beneficiary's own workspaces. The owner never sees either."""
     actor.require_member_of(received_machine.organisation)
-    now = timezone.now()
+    now = now or timezone.now()
     if name is not None:
         name = name.strip()
         if not name:
