@@ -73,11 +73,6 @@ def pack_of_metric(metric: str) -> str:
     return info.pack if info else DataPack.OTHERS
 
 
-def metrics_in_packs(packs) -> list[str]:
-    packs = set(packs)
-    return [metric for metric, info in METRICS.items() if info.pack in packs]
-
-
 def normalise_data_packs(codes) -> list[str]:
     """The packs in their canonical order, without duplicates. Unknown codes raise ValueError naming them."""
     codes = list(codes)

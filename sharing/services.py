@@ -38,8 +38,6 @@ from .models import (
 PROPERTY_KEY_MAX = 50
 PROPERTY_VALUE_MAX = 255
 PROPERTIES_MAX = 30
-#: The properties the portal offers a field for; the API accepts other keys too.
-KNOWN_PROPERTIES = ("customer", "site", "contract", "purchaseOrder", "project", "accountNumber")
 UPDATABLE_FIELDS = {
     "start_at",
     "end_at",
