@@ -13,6 +13,10 @@ STORAGES = {
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Nothing is collected before the tests: whitenoise serves the assets from the finders, as in development. Without
+# this it looks for STATIC_ROOT (var/staticfiles/, absent) and warns "No directory at" for every request handler.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 # A cache of the test process only: with REDIS_URL set (CI), a shared Redis cache would carry allauth's rate limits
 # (one verification e-mail per address every few minutes) from one run into the next and silently drop e-mails.
