@@ -59,3 +59,10 @@ def login(page, live_server):
         page.get_by_role("button", name="Log in", exact=True).click()
 
     return do_login
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """pytest-playwright's own `base_url` (used when pytest-base-url is not installed) is an instance method of a
+    plugin object, which pytest deprecates; this one reads the same option and ini value."""
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
