@@ -4,12 +4,14 @@ connection: only one executes. Runs on PostgreSQL (CI) and on SQLite.
 Each thread has its own connection and transaction, so the data is committed (transactional_db), and the write is
 slowed down so that the second request surely arrives while the first is still executing."""
 
+import datetime as dt
 import threading
 import time
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from sharing import services
 from sharing.models import Sharing
@@ -62,11 +64,14 @@ def _race(bodies, key):
 
 
 def _body(machine, recipient, reference="CONTRACT-42"):
+    # A start in the future whatever the day the suite runs (the threads share the real clock: nothing is frozen);
+    # midnight, so that two bodies built a moment apart are the same.
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=365)
     return {
         "assetIds": [str(machine.pk)],
         "recipient": recipient.email,
         "reference": reference,
-        "startDate": "2030-01-01T00:00:00Z",
+        "startDate": start.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     }
 
 
