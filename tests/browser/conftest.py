@@ -1,11 +1,13 @@
 """Browser tests: Playwright driving Debian's Chromium against live_server. They fail, never skip, when Chromium is
 missing. Screenshots go to artifacts/screenshots/ (kept by CI, ignored by git)."""
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import time_machine
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -33,6 +35,16 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def midday():
+    """Every browser test runs at 12:00 UTC today, the clock ticking: the test's data and the live server (a thread of
+    this process, which time-machine moves too) then agree on "today" in every time zone from UTC-11 to UTC+11. At the
+    real hour, between 23:00 and 24:00 UTC Europe/Paris is already tomorrow and a page's "last 30 days" lost a day."""
+    noon = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        yield noon
 
 
 @pytest.fixture
