@@ -185,9 +185,9 @@ def path_of(route: Route, values: dict) -> str:
         match = resolve(path)
     except Resolver404:
         match = None
-    assert match is not None and match.func is route.pattern.callback, (
-        f"the sample path {path} does not reach {route.route}: give this pattern a sample in {__name__}"
-    )
+    message = f"the sample path {path} does not reach {route.route}: give this pattern a sample in {__name__}"
+    assert match is not None, message
+    assert match.func is route.pattern.callback, message
     return path
 
 

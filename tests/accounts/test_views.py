@@ -95,7 +95,8 @@ class TestMemberIsReadOnly:
         response = client.get(reverse("accounts:members"))
         assert response.status_code == 200
         content = response.content.decode()
-        assert owner_admin.email in content and owner_member.email in content
+        assert owner_admin.email in content
+        assert owner_member.email in content
         assert NEWCOMER in content  # the pending invitation is listed
         assert reverse("accounts:colleague_invite") not in content
         assert reverse("accounts:member_role", args=[owner_admin.pk]) not in content

@@ -51,8 +51,10 @@ def _call(api: ApiClient, method, path, body, world):
     return getattr(api, method)(path, body)
 
 
-@pytest.mark.parametrize("caller_index, caller", list(enumerate(CALLERS)), ids=CALLERS)
-@pytest.mark.parametrize("name, method, path, body, expected", ENDPOINTS, ids=[endpoint[0] for endpoint in ENDPOINTS])
+@pytest.mark.parametrize(("caller_index", "caller"), list(enumerate(CALLERS)), ids=CALLERS)
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "expected"), ENDPOINTS, ids=[endpoint[0] for endpoint in ENDPOINTS]
+)
 def test_endpoint_access(world, callers, caller_index, caller, name, method, path, body, expected):
     response = _call(callers[caller], method, path, body, world)
 

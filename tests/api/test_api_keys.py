@@ -41,7 +41,7 @@ def test_only_admins_of_the_organisation_create_keys(owner_org, outsider_admin, 
         api_key_create(actor=actor, organisation=owner_org, name="Mine")
 
 
-@pytest.mark.parametrize("name, role", [("", ApiKeyRole.ADMIN), ("x" * 101, ApiKeyRole.ADMIN), ("ok", "root")])
+@pytest.mark.parametrize(("name", "role"), [("", ApiKeyRole.ADMIN), ("x" * 101, ApiKeyRole.ADMIN), ("ok", "root")])
 def test_a_key_needs_a_name_and_a_known_role(owner_org, admin_actor, name, role):
     with pytest.raises(InvalidInput):
         api_key_create(actor=admin_actor, organisation=owner_org, name=name, role=role)

@@ -115,7 +115,7 @@ def test_readings_are_narrowed_by_metric_and_period_and_paged(world, admin_api):
 
 
 @pytest.mark.parametrize(
-    "params, field",
+    ("params", "field"),
     [
         ({"from": "2026-07-01"}, "from"),
         ({"to": "yesterday"}, "to"),

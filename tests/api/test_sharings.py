@@ -121,13 +121,15 @@ def test_list_pages_with_offset_and_limit(world, admin_api, owner_org):
     beyond = admin_api.get("sharings", {"offset": 50}).json()["data"]
 
     assert first["total"] == rest["total"] == beyond["total"] == 5
-    assert len(first["rows"]) == 2 and len(rest["rows"]) == 2 and beyond["rows"] == []
+    assert len(first["rows"]) == 2
+    assert len(rest["rows"]) == 2
+    assert beyond["rows"] == []
     ids = [row["id"] for row in first["rows"] + rest["rows"]]
     assert len(set(ids)) == 4
 
 
 @pytest.mark.parametrize(
-    "params, expected_references",
+    ("params", "expected_references"),
     [
         ({"reference": "CONTRACT-1"}, ["CONTRACT-1"]),
         ({"reference": "CONTRACT"}, []),
@@ -150,7 +152,7 @@ def test_list_filters(world, admin_api, params, expected_references):
 
 
 @pytest.mark.parametrize(
-    "params, field",
+    ("params", "field"),
     [
         ({"status": "running"}, "status"),
         ({"direction": "sideways"}, "direction"),
@@ -183,7 +185,7 @@ def test_the_list_runs_a_fixed_number_of_queries(world, admin_api, owner_org, dj
 
 
 @pytest.mark.parametrize(
-    "overrides, field",
+    ("overrides", "field"),
     [
         ({"startDate": "2026-07-20T08:00:00"}, "startDate"),
         ({"startDate": "2026-07-20"}, "startDate"),
@@ -213,7 +215,7 @@ def test_invalid_input_answers_400_with_the_field(world, admin_api, overrides, f
 
 
 @pytest.mark.parametrize(
-    "raw, code",
+    ("raw", "code"),
     [
         ("{not json", "malformed_request"),
         ("[1, 2]", "invalid_input"),

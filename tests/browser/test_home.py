@@ -9,4 +9,5 @@ def test_home_page_renders_with_own_assets(page, live_server, screenshot):
     page.goto(live_server.url)
     assert page.get_by_role("heading", name="Share centre").is_visible()
     screenshot("home")
-    assert requests and all(url.startswith(live_server.url) for url in requests)
+    assert requests
+    assert all(url.startswith(live_server.url) for url in requests)

@@ -39,7 +39,8 @@ def test_every_link_of_the_header_is_on_screen(page, live_server, login, screens
     for link in links:
         expect(link).to_be_visible()
         box = link.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (link.text_content(), box)
+        assert box["x"] >= 0, (link.text_content(), box)
+        assert box["x"] + box["width"] <= viewport["width"], (link.text_content(), box)
     assert overflow(page, ".main-nav") <= 0
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(f"header-{width}-{language}")

@@ -169,7 +169,8 @@ def test_admin_shares_with_an_unknown_and_a_known_recipient(
     expect(page.get_by_role("heading", name=re.compile("NEW-001"))).to_be_visible()
     expect(page.locator(".page-head .badge")).to_have_text("Pending")
     created = Sharing.objects.get(reference="NEW-001")
-    assert created.status == SharingStatus.PENDING and created.beneficiary is None
+    assert created.status == SharingStatus.PENDING
+    assert created.beneficiary is None
 
     # A known recipient, picked from the contacts with the typeahead; a submit with a mistake keeps what was typed.
     page.goto(f"{live_server.url}/sharings/new/")

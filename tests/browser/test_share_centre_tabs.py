@@ -40,7 +40,8 @@ def test_both_direction_tabs_are_on_screen(page, live_server, login, screenshot,
         tab = tabs.get_by_role("link", name=label)
         expect(tab).to_be_visible()
         box = tab.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (label, box)
+        assert box["x"] >= 0, (label, box)
+        assert box["x"] + box["width"] <= viewport["width"], (label, box)
     assert tabs.evaluate("element => element.scrollWidth - element.clientWidth") <= 0
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     # The first screen only: the tabs are the subject, not the list below them.

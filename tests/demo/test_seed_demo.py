@@ -68,7 +68,8 @@ def check_the_machines_are_real_makes_and_models_mostly_at_the_rental_company():
     owners = defaultdict(int)
     for machine in Machine.objects.select_related("organisation"):
         owners[machine.organisation.slug] += 1
-        assert machine.serial_number and machine.year
+        assert machine.serial_number
+        assert machine.year
         assert machine.workspaces.exists()
     assert owners[RENTAL] == 5
     assert set(Machine.objects.values_list("make", flat=True)) >= {"Caterpillar", "Manitou", "Liebherr", "Volvo CE"}

@@ -82,7 +82,9 @@ def test_owner_sees_everything_and_who_has_the_machine_until_when(client, owner_
     assert machine_facts.last_seen == utc(19, 18)
     assert list(machine_facts.running_sharings) == [fleet["running"]]  # the ended one no longer holds it
     content = response.content.decode()
-    assert "BuildCo" in content and "until 10 Apr 2025" in content and "1,500 h" in content
+    assert "BuildCo" in content
+    assert "until 10 Apr 2025" in content
+    assert "1,500 h" in content
     assert fleet["dumper"].serial_number not in content  # BuildCo's own machine is not ours
 
 
@@ -96,19 +98,23 @@ def test_beneficiary_sees_only_what_its_windows_and_packs_give(client, beneficia
     }
     received = facts(response, fleet["machine"])
     # The running sharing has neither essential nor usage hours: the values stop with the first window (10 March).
-    assert received.operating_hours == 1400 and received.last_seen == utc(9, 18)
+    assert received.operating_hours == 1400
+    assert received.last_seen == utc(9, 18)
     assert received.running_sharings == ()
     assert facts(response, fleet["dumper"]).operating_hours == 321.5
     content = response.content.decode()
-    assert "1,500" not in content and "1,450" not in content
-    assert "Shared by Rent &amp; Go" in content and "320 GC " + fleet["machine"].serial_number in content
+    assert "1,500" not in content
+    assert "1,450" not in content
+    assert "Shared by Rent &amp; Go" in content
+    assert "320 GC " + fleet["machine"].serial_number in content
 
 
 def test_a_received_machine_without_the_packs_shows_no_value(client, beneficiary_admin, fleet):
     fleet["ended"].delete()  # only energy and fuel is left
     client.force_login(beneficiary_admin)
     received = facts(client.get(URL), fleet["machine"])
-    assert received.operating_hours is None and received.last_seen is None
+    assert received.operating_hours is None
+    assert received.last_seen is None
 
 
 def test_nothing_before_the_start_and_nothing_from_a_scheduled_sharing(client, beneficiary_admin, fleet):
@@ -116,7 +122,8 @@ def test_nothing_before_the_start_and_nothing_from_a_scheduled_sharing(client, b
     Sharing.objects.filter(pk=fleet["running"].pk).update(start_at=utc(25), data_packs=["essential", "usage_hours"])
     client.force_login(beneficiary_admin)
     received = facts(client.get(URL), fleet["machine"])
-    assert received.operating_hours is None and received.last_seen is None
+    assert received.operating_hours is None
+    assert received.last_seen is None
 
 
 def test_the_owners_workspaces_never_show_on_the_beneficiary_side(client, beneficiary_admin, owner_org, fleet):
@@ -173,7 +180,8 @@ def test_filterset(beneficiary_org, fleet, placed, data, expected):
 
 def test_another_organisations_workspace_is_not_a_filter(beneficiary_org, fleet, placed):
     filterset = MachineFilterSet({"workspace": str(placed["foreign"].pk)}, organisation=beneficiary_org)
-    assert not filterset.is_valid() and "workspace" in filterset.errors
+    assert not filterset.is_valid()
+    assert "workspace" in filterset.errors
 
 
 def test_the_received_name_is_searchable(beneficiary_org, fleet):
@@ -189,12 +197,15 @@ def test_htmx_gets_the_results_fragment_and_the_address_follows_the_filters(clie
     response = client.get(URL, {"origin": "received", "workspace": "", "q": ""}, **HTMX)
     content = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in content and content.lstrip().startswith('<div id="fleet-results"')
+    assert "<html" not in content
+    assert content.lstrip().startswith('<div id="fleet-results"')
     assert response["HX-Push-Url"] == f"{URL}?origin=received"
-    assert fleet["machine"].serial_number in content and fleet["dumper"].serial_number not in content
+    assert fleet["machine"].serial_number in content
+    assert fleet["dumper"].serial_number not in content
     assert "HX-Request" in response["Vary"]
     full = client.get(URL, {"origin": "received"})
-    assert "<html" in full.content.decode() and '<option value="received" selected>' in full.content.decode()
+    assert "<html" in full.content.decode()
+    assert '<option value="received" selected>' in full.content.decode()
 
 
 def test_the_list_is_paginated(client, owner_admin, owner_org, frozen):
@@ -202,7 +213,8 @@ def test_the_list_is_paginated(client, owner_admin, owner_org, frozen):
     MachineFactory.create_batch(27, organisation=owner_org)
     client.force_login(owner_admin)
     first = client.get(URL)
-    assert len(first.context["rows"]) == 25 and "Page 1 of 2" in first.content.decode()
+    assert len(first.context["rows"]) == 25
+    assert "Page 1 of 2" in first.content.decode()
     assert len(client.get(URL, {"page": 2}).context["rows"]) == 2
 
 
@@ -214,13 +226,15 @@ def test_an_empty_filtered_list_says_so(client, owner_admin, fleet):
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(URL)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_outsiders_see_none_of_these_machines(client, outsider_admin, fleet):
     client.force_login(outsider_admin)
     response = client.get(URL)
-    assert response.status_code == 200 and response.context["rows"] == []
+    assert response.status_code == 200
+    assert response.context["rows"] == []
     assert fleet["machine"].serial_number not in response.content.decode()
     assert "Your fleet is empty" in response.content.decode()
 
@@ -229,7 +243,8 @@ def test_members_read_the_list_without_admin_controls(client, owner_org, fleet):
     member = UserFactory(organisation=owner_org)
     client.force_login(member)
     response = client.get(URL)
-    assert response.status_code == 200 and fleet["machine"].serial_number in response.content.decode()
+    assert response.status_code == 200
+    assert fleet["machine"].serial_number in response.content.decode()
     assert reverse("fleet:own_workspaces", args=[fleet["machine"].pk]) not in response.content.decode()
 
 
@@ -282,5 +297,6 @@ def test_fleet_page_query_count_does_not_grow(
     assert {origin for origin, _row in rows} == {"own", "received"}
     for origin, row in rows:
         machine = row if origin == "own" else row.machine
-        assert machine.facts.operating_hours == 100 and machine.facts.last_seen == utc(19, 18)
+        assert machine.facts.operating_hours == 100
+        assert machine.facts.last_seen == utc(19, 18)
         assert len(machine.facts.running_sharings) == (1 if origin == "own" else 0)

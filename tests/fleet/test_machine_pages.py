@@ -93,10 +93,12 @@ def test_bar_chart_draws_one_bar_per_day_with_data_and_hatches_what_was_not_shar
         values=values,
         unshared=[Window(utc(5), utc(11))],
     )
-    assert svg.startswith('<svg class="chart"') and svg.endswith("</svg>")
+    assert svg.startswith('<svg class="chart"')
+    assert svg.endswith("</svg>")
     assert svg.count('class="chart-bar"') == 2
     assert "Hours &lt;per&gt; day" in svg  # titles are escaped
-    assert 'fill="url(#hours-hatch)"' in svg and ">Not shared</text>" in svg
+    assert 'fill="url(#hours-hatch)"' in svg
+    assert ">Not shared</text>" in svg
     assert "style=" not in svg  # the CSP forbids inline styles
     # The hatching starts where 5 March starts: 4 of 10 days along the plot.
     assert f'<rect x="{charts.LEFT + 4 * charts.PLOT_WIDTH / 10:.1f}" y="{charts.TOP}"' in svg
@@ -106,7 +108,8 @@ def test_level_chart_breaks_its_line_on_days_without_data():
     period = Period(dt.date(2025, 3, 1), dt.date(2025, 3, 5), UTC)
     stats = {day: DayStats(40, 60, 50) for day in (dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 4))}
     svg = charts.level_chart(chart_id="fuel", title="Fuel level", unit="%", period=period, stats=stats)
-    assert svg.count('class="chart-line"') == 2 and svg.count('class="chart-point"') == 3
+    assert svg.count('class="chart-line"') == 2
+    assert svg.count('class="chart-point"') == 3
 
 
 def test_timeline_chart_colours_bars_by_status_and_marks_today():
@@ -123,9 +126,11 @@ def test_timeline_chart_colours_bars_by_status_and_marks_today():
         now=NOW,
         tz=PARIS,
     )
-    assert "timeline-bar timeline-terminated" in svg and "timeline-bar timeline-in_progress" in svg
+    assert "timeline-bar timeline-terminated" in svg
+    assert "timeline-bar timeline-in_progress" in svg
     assert '<a href="/sharings/1/">' in svg
-    assert 'class="timeline-today"' in svg and ">Today</text>" in svg
+    assert 'class="timeline-today"' in svg
+    assert ">Today</text>" in svg
     assert "open-ended" in svg
 
 
@@ -255,12 +260,16 @@ def test_beneficiary_exports_exactly_its_windows_and_packs(client, beneficiary_a
     assert kinds == {}
     # Window 1, usage hours only: from 1 March 17:00 (09:00 is before the start) to 9 March 17:00, and the late one.
     hours = by_metric.pop("operating_hours")
-    assert min(hours) == utc(1, 17) and max(hours) == utc(9, 17) and utc(5, 13) in hours
+    assert min(hours) == utc(1, 17)
+    assert max(hours) == utc(9, 17)
+    assert utc(5, 13) in hours
     assert len(hours) == 1 + 8 * 2 + 1
     # Window 2, fuel only: from 15 March 17:00 to now (19 March 17:00).
     for metric in ("fuel_used", "fuel_remaining"):
         fuel = by_metric.pop(metric)
-        assert min(fuel) == utc(15, 17) and max(fuel) == utc(19, 17) and len(fuel) == 1 + 4 * 2
+        assert min(fuel) == utc(15, 17)
+        assert max(fuel) == utc(19, 17)
+        assert len(fuel) == 1 + 4 * 2
     assert by_metric == {}
 
 
@@ -285,7 +294,8 @@ def test_owner_page_shows_latest_values_charts_faults_and_the_sharing_timeline(
     assert response.status_code == 200
     context = response.context
     packs = {pack["code"]: pack for pack in context["packs"]}
-    assert all(pack["shared"] for pack in packs.values()) and context["unshared_packs"] == []
+    assert all(pack["shared"] for pack in packs.values())
+    assert context["unshared_packs"] == []
     assert packs["essential"]["position"].latitude == 46.0
     usage = {value["label"]: value for value in packs["usage_hours"]["values"]}
     assert usage["Cumulative operating hours"]["at"] == utc(19, 17)
@@ -297,7 +307,9 @@ def test_owner_page_shows_latest_values_charts_faults_and_the_sharing_timeline(
     assert charts_by_id["operating-hours"]["svg"].count(": 8 h</title>") == 23  # 25 February to 19 March
     content = response.content.decode()
     assert "Not shared" not in content
-    assert content.count("timeline-bar timeline-") == 2 and "CTR-1" in content and "CTR-2" in content
+    assert content.count("timeline-bar timeline-") == 2
+    assert "CTR-1" in content
+    assert "CTR-2" in content
 
 
 def test_beneficiary_page_shows_its_windows_and_packs_and_marks_the_rest(
@@ -328,9 +340,11 @@ def test_beneficiary_page_shows_its_windows_and_packs_and_marks_the_rest(
     assert all(chart["unshared"] for chart in charts_by_id.values())
     assert "Not shared" in charts_by_id["operating-hours"]["svg"]
     content = response.content.decode()
-    assert "Activity" in content and "Not shared with you." in content
+    assert "Activity" in content
+    assert "Not shared with you." in content
     assert "timeline-bar" not in content  # the sharing timeline is the owner's
-    assert context["history"] == [] and "history-title" not in content  # and so is the history
+    assert context["history"] == []
+    assert "history-title" not in content
 
 
 def test_beneficiary_default_period_stays_within_its_windows(client, beneficiary_admin, machine, telemetry):
@@ -376,7 +390,8 @@ def test_an_invalid_period_keeps_the_default_and_says_why(client, owner_admin, m
 def test_anonymous_visitors_are_sent_to_log_in(client, machine):
     for url in (page_url(machine), reverse("fleet:machine_export", args=[machine.pk])):
         response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
 
 
 def test_outsiders_get_404(client, outsider_admin, machine):
@@ -422,7 +437,9 @@ def test_owner_sees_its_machine_history_newest_first_with_workspace_names(
     ]
     assert not response.context["more_history"]
     content = response.content.decode()
-    assert "History" in content and "Workspaces changed" in content and "Paris north, deleted workspace" in content
+    assert "History" in content
+    assert "Workspaces changed" in content
+    assert "Paris north, deleted workspace" in content
 
 
 def test_the_history_is_capped_and_says_so(client, owner_admin, placed, monkeypatch):
@@ -439,6 +456,8 @@ def test_a_beneficiary_never_sees_the_owners_history(client, beneficiary_admin, 
     assert machine_audit_events(organisation=placed.organisation, machine=placed).count() == 2
     client.force_login(beneficiary_admin)
     response = client.get(page_url(placed))
-    assert response.status_code == 200 and response.context["history"] == []
+    assert response.status_code == 200
+    assert response.context["history"] == []
     content = response.content.decode()
-    assert "Lyon depot" not in content and "history-title" not in content
+    assert "Lyon depot" not in content
+    assert "history-title" not in content

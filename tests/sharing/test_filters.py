@@ -162,7 +162,8 @@ def test_ordering(rows, owner_org, ordering, first, last):
     with timezone.override("Europe/Paris"):
         qs = SharingFilterSet(QueryDict(f"direction=outgoing&ordering={ordering}"), organisation=owner_org).qs
         references = [sharing.reference for sharing in qs]
-    assert references[0] == first and references[-1] == last
+    assert references[0] == first
+    assert references[-1] == last
 
 
 def test_ordering_by_end(rows, owner_org):

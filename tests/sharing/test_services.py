@@ -370,8 +370,8 @@ def test_create_end_empty_or_after_both_start_and_now(
     ("field", "value", "code"),
     [
         ("start_at", None, "start_required"),
-        ("start_at", dt.datetime(2026, 7, 13), "invalid_datetime"),
-        ("end_at", dt.datetime(2026, 7, 20), "invalid_datetime"),
+        ("start_at", dt.datetime(2026, 7, 13), "invalid_datetime"),  # noqa: DTZ001 (naive on purpose)
+        ("end_at", dt.datetime(2026, 7, 20), "invalid_datetime"),  # noqa: DTZ001 (naive on purpose)
         ("start_at", "2026-07-13", "invalid_datetime"),
     ],
     ids=["no start", "naive start", "naive end", "text start"],
@@ -595,6 +595,7 @@ def test_only_the_owner_s_admins_act_on_sharings(request, sharing_in, actor_fixt
 
 # --- updating dates --------------------------------------------------------------------------------------------------
 
+NAIVE_START = dt.datetime(2026, 8, 1)  # noqa: DTZ001 (naive on purpose: the service refuses it)
 DATE_UPDATE_ROWS = [
     # id, state, changes, expected: None (accepted) or (error class, code)
     ("scheduled: start later", "scheduled", {"start_at": NOW + 2 * DAY}, None),
@@ -609,7 +610,7 @@ DATE_UPDATE_ROWS = [
     ("scheduled: start to the past", "scheduled", {"start_at": NOW - HOUR}, (InvalidInput, "start_in_past")),
     ("scheduled: start after the end", "scheduled", {"start_at": NOW + 20 * DAY}, (InvalidInput, "end_before_start")),
     ("scheduled: start removed", "scheduled", {"start_at": None}, (InvalidInput, "start_required")),
-    ("scheduled: naive start", "scheduled", {"start_at": dt.datetime(2026, 8, 1)}, (InvalidInput, "invalid_datetime")),
+    ("scheduled: naive start", "scheduled", {"start_at": NAIVE_START}, (InvalidInput, "invalid_datetime")),
     ("scheduled: end cleared", "scheduled", {"end_at": None}, None),
     ("scheduled: end equal to start", "scheduled", {"end_at": NOW + DAY}, (InvalidInput, "end_before_start")),
     ("pending: start later", "pending", {"start_at": NOW + 2 * DAY}, None),
@@ -959,7 +960,7 @@ STOP_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("state, expected", STOP_ROWS, ids=[row[0] for row in STOP_ROWS])
+@pytest.mark.parametrize(("state", "expected"), STOP_ROWS, ids=[row[0] for row in STOP_ROWS])
 def test_stop(admin_actor, owner_admin, sharing_in, state, expected):
     sharing = sharing_in(state)
     if expected is None:
@@ -1006,7 +1007,7 @@ DELETE_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("state, expected", DELETE_ROWS, ids=[row[0] for row in DELETE_ROWS])
+@pytest.mark.parametrize(("state", "expected"), DELETE_ROWS, ids=[row[0] for row in DELETE_ROWS])
 def test_delete(admin_actor, owner_admin, owner_org, sharing_in, machine, state, expected):
     sharing = sharing_in(state)
     if expected is None:

@@ -48,13 +48,16 @@ def test_owner_sees_one_row_per_machine_and_a_bar_per_sharing(client, owner_admi
     response = client.get("/", {"view": "timeline"})
     assert response.status_code == 200
     timeline = response.context["timeline"]
-    assert timeline["machines"] == 2 and not timeline["truncated"]
+    assert timeline["machines"] == 2
+    assert not timeline["truncated"]
     svg = str(timeline["svg"])
     assert svg.count('class="timeline-row"') == 2
     assert svg.count("timeline-bar timeline-terminated") == 1
     assert svg.count("timeline-bar timeline-in_progress") == 1
     assert svg.count("timeline-bar timeline-scheduled") == 1
-    assert "BuildCo · CTR-1" in svg and "BuildCo · CTR-2" in svg and "Quarry Ltd · Q-9" in svg
+    assert "BuildCo · CTR-1" in svg
+    assert "BuildCo · CTR-2" in svg
+    assert "Quarry Ltd · Q-9" in svg
     assert 'class="timeline-today"' in svg
     assert f'href="/sharings/{sharings["running"].pk}/"' in svg
     content = response.content.decode()
@@ -65,9 +68,12 @@ def test_owner_sees_one_row_per_machine_and_a_bar_per_sharing(client, owner_admi
 def test_the_timeline_uses_the_list_filters(client, owner_admin, sharings):
     client.force_login(owner_admin)
     svg = str(client.get("/", {"view": "timeline", "status": "in_progress"}).context["timeline"]["svg"])
-    assert svg.count('class="timeline-row"') == 1 and "CTR-2" in svg and "CTR-1" not in svg
+    assert svg.count('class="timeline-row"') == 1
+    assert "CTR-2" in svg
+    assert "CTR-1" not in svg
     svg = str(client.get("/", {"view": "timeline", "q": "Q-9"}).context["timeline"]["svg"])
-    assert "Q-9" in svg and "CTR-" not in svg
+    assert "Q-9" in svg
+    assert "CTR-" not in svg
     empty = client.get("/", {"view": "timeline", "q": "nothing like this"})
     assert empty.context["timeline"] is None
     assert "No sharing matches these filters" in empty.content.decode()
@@ -78,7 +84,9 @@ def test_the_beneficiary_sees_its_names_and_the_owner(client, beneficiary_admin,
     client.force_login(beneficiary_admin)
     svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
     assert svg.count('class="timeline-row"') == 1  # the dumper went to Quarry, not to BuildCo
-    assert "Big yellow digger" in svg and "Rent &amp; Go · CTR-2" in svg and "Q-9" not in svg
+    assert "Big yellow digger" in svg
+    assert "Rent &amp; Go · CTR-2" in svg
+    assert "Q-9" not in svg
 
 
 def test_the_switch_keeps_the_filters_and_htmx_pushes_the_address(client, owner_admin, sharings):
@@ -88,7 +96,8 @@ def test_the_switch_keeps_the_filters_and_htmx_pushes_the_address(client, owner_
     assert "<html" not in content
     assert response["HX-Push-Url"] == "/?view=timeline&q=CTR"
     list_link = content.split('<nav class="view-switch"')[1].split("</a>")[0]
-    assert "q=CTR" in list_link and "view=" not in list_link  # back to the List, same search
+    assert "q=CTR" in list_link
+    assert "view=" not in list_link
     listing = client.get("/", {"q": "CTR"}).content.decode()
     assert 'href="/?q=CTR&amp;view=timeline"' in listing
 
@@ -98,7 +107,8 @@ def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monke
     client.force_login(owner_admin)
     response = client.get("/", {"view": "timeline"})
     timeline = response.context["timeline"]
-    assert timeline["machines"] == 1 and timeline["truncated"]
+    assert timeline["machines"] == 1
+    assert timeline["truncated"]
     assert "The timeline shows the first 1 machines only." in response.content.decode()
 
 
@@ -111,7 +121,8 @@ def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_say
     timeline = response.context["timeline"]
     svg = str(timeline["svg"])
     assert svg.count('class="timeline-row"') == 2  # every machine still has its row
-    assert "CTR-2" in svg and "CTR-1" not in svg  # the excavator keeps its most recent sharing only
+    assert "CTR-2" in svg
+    assert "CTR-1" not in svg
     assert "Q-9" in svg
     assert timeline["machines_with_more_bars"] == 1
     assert "1 machine has more than 1 sharings: only its 1 most recent are drawn." in response.content.decode()
@@ -123,13 +134,15 @@ def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_say
 
 def test_anonymous_visitors_get_the_landing_page_and_outsiders_no_bars(client, outsider_org, sharings):
     response = client.get("/", {"view": "timeline"})
-    assert response.status_code == 200 and "timeline" not in response.context  # the landing page
+    assert response.status_code == 200
+    assert "timeline" not in response.context
     MachineFactory(organisation=outsider_org)  # a machine of its own, never shared: no row
     client.force_login(UserFactory(organisation=outsider_org))
     timeline = client.get("/", {"view": "timeline"}).context["timeline"]
     assert timeline is None
     svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
-    assert "Q-9" in svg and "CTR-" not in svg  # only what was shared with it
+    assert "Q-9" in svg
+    assert "CTR-" not in svg
 
 
 #: session, user, organisation, status counts, direction counts, the timeline's machines, their sharings, the
@@ -174,6 +187,9 @@ def test_capping_the_bars_costs_no_query_per_machine(
         response = client.get("/", {"view": "timeline"})
     timeline = response.context["timeline"]
     svg = str(timeline["svg"])
-    assert svg.count('class="timeline-row"') == count and timeline["machines_with_more_bars"] == count
+    assert svg.count('class="timeline-row"') == count
+    assert timeline["machines_with_more_bars"] == count
     assert svg.count("timeline-bar timeline-") == 2 * count
-    assert svg.count("· R-3") == svg.count("· R-2") == count and "· R-1" not in svg and "· R-0" not in svg
+    assert svg.count("· R-3") == svg.count("· R-2") == count
+    assert "· R-1" not in svg
+    assert "· R-0" not in svg

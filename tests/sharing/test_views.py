@@ -226,10 +226,13 @@ def test_owner_admin_sees_the_sharing_with_actions_and_timeline(client, owner_ad
     response = client.get(detail(running))
     content = response.content.decode()
     assert response.status_code == 200
-    assert "CTR-RUNNING" in content and "Part-Dieu" in content and "legacyCode" in content
+    assert "CTR-RUNNING" in content
+    assert "Part-Dieu" in content
+    assert "legacyCode" in content
     assert "Stop the sharing" in content
     assert "This sharing has started: stop it instead" in content  # why it cannot be deleted
-    assert "History" in content and "admin@rentandgo.example" in content
+    assert "History" in content
+    assert "admin@rentandgo.example" in content
     # Dates in the organisation's time zone.
     assert "1 Jul 2026, 02:00" in content
 
@@ -255,7 +258,8 @@ def test_beneficiary_sees_only_what_was_shared(client, beneficiary_admin, runnin
     assert "Shared with your organisation by Rent &amp; Go" in content
     assert "history-title" not in content  # the owner's audit trail stays the owner's
     assert "admin@rentandgo.example" not in content
-    assert "Stop the sharing" not in content and "Edit" not in content
+    assert "Stop the sharing" not in content
+    assert "Edit" not in content
     for action in ("edit", "stop", "delete"):
         assert client.post(detail(running, action)).status_code == 403
 
@@ -286,9 +290,11 @@ def test_create_form_offers_only_own_machines(client, owner_admin, owner_org, be
     ReceivedMachine.objects.create(organisation=owner_org, machine=received, name="Received one")
     client.force_login(owner_admin)
     content = client.get("/sharings/new/").content.decode()
-    assert str(own.pk) in content and str(received.pk) not in content
+    assert str(own.pk) in content
+    assert str(received.pk) not in content
     picker = client.get("/sharings/new/machines/?machine_q=model", **HTMX).content.decode()
-    assert str(own.pk) in picker and str(received.pk) not in picker
+    assert str(own.pk) in picker
+    assert str(received.pk) not in picker
     # Forcing a received machine in is refused, with the error next to the machines.
     response = client.post(
         "/sharings/new/",
@@ -349,7 +355,8 @@ def test_create_for_a_known_recipient_in_one_sharing(client, owner_admin, owner_
         },
     )
     sharing = Sharing.objects.get()
-    assert response.status_code == 302 and response.url == detail(sharing)
+    assert response.status_code == 302
+    assert response.url == detail(sharing)
     assert sharing.beneficiary == beneficiary_admin.organisation
     assert sharing.status == SharingStatus.IN_PROGRESS
     assert sharing.notification_enabled is False  # the switch was left off
@@ -376,7 +383,8 @@ def test_create_errors_are_shown_next_to_their_fields_and_nothing_is_lost(client
     # The service refuses one thing at a time; its field is named.
     assert list(form.errors) == ["recipient_organisation_name"]
     content = response.content.decode()
-    assert 'value="TYPED-REF"' in content and 'value="Typed customer"' in content
+    assert 'value="TYPED-REF"' in content
+    assert 'value="Typed customer"' in content
     assert f'value="{machine.pk}" checked' in content
 
     response = client.post(
@@ -402,7 +410,8 @@ def test_overlap_is_a_warning_not_a_refusal(client, owner_admin, running, benefi
         {"machines": [str(machine.pk)], "start_at": "2026-07-20T08:00", "end_at": ""},
         **HTMX,
     )
-    assert b"already shared over this period" in warning.content and b"CTR-RUNNING" in warning.content
+    assert b"already shared over this period" in warning.content
+    assert b"CTR-RUNNING" in warning.content
     response = client.post(
         "/sharings/new/",
         {
@@ -422,9 +431,11 @@ def test_contact_typeahead_searches_the_organisations_contacts(client, owner_adm
     ContactFactory(organisation=outsider_org, email="site@atlantis.example")
     client.force_login(owner_admin)
     content = client.get("/sharings/new/contacts/", {"recipient_email": "atlant"}, **HTMX).content.decode()
-    assert "site@atlantic.example" in content and "site@atlantis.example" not in content
+    assert "site@atlantic.example" in content
+    assert "site@atlantis.example" not in content
     picked = client.get(f"/sharings/new/contacts/{mine.pk}/", **HTMX).content.decode()
-    assert 'value="site@atlantic.example"' in picked and 'value="Atlantic"' in picked
+    assert 'value="site@atlantic.example"' in picked
+    assert 'value="Atlantic"' in picked
 
 
 def test_contact_of_another_organisation_is_not_found(client, owner_admin, outsider_org, now):
@@ -443,7 +454,8 @@ def test_edit_form_locks_the_start_of_a_running_sharing_with_the_reason(client, 
     assert content.lstrip().startswith('<div id="sharing">')
     assert "The start is in the past and can no longer be changed." in content
     assert "The data packs can no longer be changed: the sharing has started." in content
-    assert 'name="end_at"' in content and 'name="start_at"' not in content
+    assert 'name="end_at"' in content
+    assert 'name="start_at"' not in content
 
 
 def test_edit_changes_the_end_date_in_place(client, owner_admin, running):
@@ -467,7 +479,8 @@ def test_edit_changes_the_end_date_in_place(client, owner_admin, running):
     assert running.properties["legacyCode"] == "X9"  # keys without a field are kept
     event = AuditEvent.objects.filter(target_id=running.pk, action=AuditAction.UPDATED).get()
     assert [change["field"] for change in event.changes] == ["end_at"]
-    assert b"End" in response.content and b"10 Aug 2026, 18:00" in response.content  # the timeline, readable
+    assert b"End" in response.content
+    assert b"10 Aug 2026, 18:00" in response.content
 
 
 def test_edit_refusal_is_shown_next_to_the_field(client, owner_admin, running):
@@ -492,11 +505,13 @@ def test_stop_asks_for_confirmation_then_stops(client, owner_admin, running):
     response = client.post(detail(running, "stop"), **HTMX)
     assert response.status_code == 200
     running.refresh_from_db()
-    assert running.status == SharingStatus.STOPPED and running.stopped_at == NOW
+    assert running.status == SharingStatus.STOPPED
+    assert running.stopped_at == NOW
     assert b"Sharing stopped." in response.content
     # Stopping again says why not.
     again = client.post(detail(running, "stop"), **HTMX)
-    assert again.status_code == 409 and b"already ended" in again.content
+    assert again.status_code == 409
+    assert b"already ended" in again.content
 
 
 def test_delete_only_when_nothing_was_exposed(client, owner_admin, running, scheduled):
@@ -508,7 +523,8 @@ def test_delete_only_when_nothing_was_exposed(client, owner_admin, running, sche
 
     assert b"Delete this sharing?" in client.get(detail(scheduled, "delete"), **HTMX).content
     response = client.post(detail(scheduled, "delete"), **HTMX)
-    assert response.status_code == 200 and response["HX-Redirect"] == "/"
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/"
     assert not Sharing.objects.filter(pk=scheduled.pk).exists()
 
 
@@ -560,7 +576,8 @@ def test_workspaces_are_managed_by_admins(client, owner_admin, owner_member, own
     assert client.post("/fleet/workspaces/new/", {"name": "Lyon depot"}).status_code == 302
     workspace = owner_org.workspaces.get()
     duplicate = client.post("/fleet/workspaces/new/", {"name": "Lyon depot"})
-    assert duplicate.status_code == 400 and b"already exists" in duplicate.content
+    assert duplicate.status_code == 400
+    assert b"already exists" in duplicate.content
     rename = reverse("fleet:workspace_rename", args=[workspace.pk])
     assert client.post(rename, {"name": "Lyon east"}, **HTMX).status_code == 200
     workspace.refresh_from_db()
