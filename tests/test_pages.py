@@ -70,8 +70,11 @@ def test_a_refusal_naming_a_field_of_the_form_is_shown_next_to_it():
     form = bound_form()
     with pages.refusal(form) as refused:
         raise InvalidInput("name_taken", "Taken.", field="name")
-    assert refused and refused.message == "Taken." and refused.error.code == "name_taken"
-    assert form.errors == {"name": ["Taken."]} and not form.is_valid()
+    assert refused
+    assert refused.message == "Taken."
+    assert refused.error.code == "name_taken"
+    assert form.errors == {"name": ["Taken."]}
+    assert not form.is_valid()
 
 
 @pytest.mark.parametrize("field", [None, "not_a_field_of_this_form"])
@@ -86,7 +89,10 @@ def test_nothing_refused_leaves_the_form_valid():
     form = bound_form()
     with pages.refusal(form) as refused:
         pass
-    assert not refused and refused.error is None and refused.message == "" and form.is_valid()
+    assert not refused
+    assert refused.error is None
+    assert refused.message == ""
+    assert form.is_valid()
 
 
 @pytest.mark.parametrize("error", [NotAllowed("forbidden", "No."), ValueError("a bug")])
@@ -135,7 +141,8 @@ def test_confirm_then_act_says_why_the_service_refused():
 
     calls, callbacks = flow(act=act)
     response = pages.confirm_then_act(request("post"), **callbacks)
-    assert response.status_code == 409 and calls == [("refused", "already_ended")]
+    assert response.status_code == 409
+    assert calls == [("refused", "already_ended")]
 
 
 @pytest.mark.parametrize("refused", ["given", "absent"])
