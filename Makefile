@@ -41,12 +41,13 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile.dev
 
-# The whole test suite, with the project checks. DATABASE_URL picks the database (SQLite by default).
+# The whole test suite, with the project checks and the coverage of every app (its floor: fail_under in pyproject.toml).
+# DATABASE_URL picks the database (SQLite by default).
 test: $(VENV)/.dev-installed system-packages
 	$(BIN)/python manage.py compiletranslations --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=hiboo_connect.test_settings
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --cov $(PYTEST_ARGS)
 
 # Extract translatable strings into locale/fr with gettext's xgettext (compiling them needs no system tool).
 messages: $(VENV)/.dev-installed system-packages
