@@ -3,7 +3,6 @@ admin actions. Views are thin: reads go through selectors and the FilterSet, wri
 htmx requests get the fragment of the same template (`template.html#partial`)."""
 
 import csv
-import datetime as dt
 import json
 
 from django.contrib import messages
@@ -22,7 +21,6 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from accounts.portal import organisation_page
 from accounts.selectors import contact_get, contacts_search
 from audit.timeline import audit_timeline
-from fleet import charts
 from fleet.data_packs import DataPack
 from fleet.models import Machine
 from fleet.selectors import machines_owned_by, workspaces_of
@@ -40,6 +38,7 @@ from .forms import (
     sharing_locks,
 )
 from .lifecycle import SharingStatus
+from .timeline import share_centre_timeline
 
 PER_PAGE = 25
 MACHINES_SHOWN_IN_LIST = 2
@@ -86,70 +85,6 @@ class View(TextChoices):
     TIMELINE = "timeline", gettext_lazy("Timeline")
 
 
-#: The timeline draws at most this many machines (one row each); it says so when there are more.
-TIMELINE_MAX_MACHINES = 100
-#: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
-TIMELINE_MAX_SHARINGS = 50
-
-
-def _sharings_timeline(organisation, sharings, direction):
-    """The filtered sharings machine by machine on a time axis: one row per machine, one bar per sharing coloured by
-    its status (from the dates), labelled with the other side and the reference, today marked. Three queries."""
-    now = timezone.now()
-    machines, truncated = selectors.sharings_by_machine(
-        organisation=organisation,
-        sharings=sharings,
-        max_machines=TIMELINE_MAX_MACHINES,
-        max_sharings=TIMELINE_MAX_SHARINGS,
-    )
-    if not machines:
-        return None
-    statuses = dict(SharingStatus.choices)
-    rows = []
-    for machine in machines:
-        bars = []
-        for sharing in machine.sharings:
-            if direction == Direction.INCOMING:
-                who = sharing.owner.name
-            else:
-                who = sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name
-                who = who or sharing.recipient_email
-            status = sharing.status_at(now)
-            window = sharing.window
-            bars.append(
-                charts.TimelineBar(
-                    start=window.start,
-                    end=window.end,
-                    status=status,
-                    status_label=str(statuses[status]),
-                    label=f"{who} · {sharing.reference}" if sharing.reference else who,
-                    url=reverse("sharing:detail", args=[sharing.pk]),
-                )
-            )
-        rows.append(charts.TimelineRow(label=f"{machine.name}", bars=bars))
-    all_bars = [bar for row in rows for bar in row.bars]
-    start = min(min(bar.start for bar in all_bars), now - dt.timedelta(days=30))
-    end = max(max(bar.end or now + dt.timedelta(days=60) for bar in all_bars), now + dt.timedelta(days=30))
-    start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
-    svg = charts.timeline_chart(
-        chart_id="share-centre-timeline",
-        title=_("Sharings machine by machine"),
-        rows=rows,
-        start=start,
-        end=end,
-        now=now,
-        tz=timezone.get_current_timezone(),
-    )
-    return {
-        "svg": svg,
-        "machines": len(rows),
-        "truncated": truncated,
-        "limit": TIMELINE_MAX_MACHINES,
-        "machines_with_more_bars": sum(1 for machine in machines if machine.left_out),
-        "bar_limit": TIMELINE_MAX_SHARINGS,
-    }
-
-
 @organisation_page
 @require_GET
 def share_centre(request):
@@ -182,7 +117,13 @@ def share_centre(request):
     view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
     page = timeline = None
     if view == View.TIMELINE:
-        timeline = _sharings_timeline(organisation, filterset.qs, direction)
+        timeline = share_centre_timeline(
+            organisation=organisation,
+            sharings=filterset.qs,
+            incoming=direction == Direction.INCOMING,
+            now=timezone.now(),
+            tz=timezone.get_current_timezone(),
+        )
     else:
         page = Paginator(
             filterset.qs.select_related("owner", "beneficiary").prefetch_related(_machines_prefetch()), PER_PAGE

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sharing import views as sharing_views
+from sharing import timeline as sharing_timeline
 from sharing.models import ReceivedMachine
 from tests.factories import MachineFactory, SharingFactory, UserFactory
 
@@ -103,7 +103,7 @@ def test_the_switch_keeps_the_filters_and_htmx_pushes_the_address(client, owner_
 
 
 def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monkeypatch):
-    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_MACHINES", 1)
+    monkeypatch.setattr(sharing_timeline, "TIMELINE_MAX_MACHINES", 1)
     client.force_login(owner_admin)
     response = client.get("/", {"view": "timeline"})
     timeline = response.context["timeline"]
@@ -115,7 +115,7 @@ def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monke
 def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_says_so(
     client, owner_admin, sharings, monkeypatch
 ):
-    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 1)
+    monkeypatch.setattr(sharing_timeline, "TIMELINE_MAX_SHARINGS", 1)
     client.force_login(owner_admin)
     response = client.get("/", {"view": "timeline"})
     timeline = response.context["timeline"]
@@ -126,7 +126,7 @@ def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_say
     assert "Q-9" in svg
     assert timeline["machines_with_more_bars"] == 1
     assert "1 machine has more than 1 sharings: only its 1 most recent are drawn." in response.content.decode()
-    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 2)
+    monkeypatch.setattr(sharing_timeline, "TIMELINE_MAX_SHARINGS", 2)
     response = client.get("/", {"view": "timeline"})
     assert response.context["timeline"]["machines_with_more_bars"] == 0
     assert "most recent are drawn" not in response.content.decode()
@@ -169,7 +169,7 @@ def test_timeline_query_count_does_not_grow(
 def test_capping_the_bars_costs_no_query_per_machine(
     client, django_assert_num_queries, monkeypatch, frozen, owner_org, owner_admin, beneficiary_org, count
 ):
-    monkeypatch.setattr(sharing_views, "TIMELINE_MAX_SHARINGS", 2)
+    monkeypatch.setattr(sharing_timeline, "TIMELINE_MAX_SHARINGS", 2)
     frozen(NOW)
     for _machine in range(count):
         machine = MachineFactory(organisation=owner_org)

@@ -1,0 +1,96 @@
+"""Sharings on a time axis, built one way for both places that draw them: the share centre's timeline (a row per
+machine, a bar per sharing of it) and a machine page's (a row per sharing of that machine). Each bar is coloured by
+the status its dates give at `now` (never a stored status), labelled with the other side and the reference, and links
+to the sharing; today is marked; the axis shows at least a month either side of today."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from fleet import charts
+
+from . import selectors
+from .lifecycle import SharingStatus
+
+#: The share centre draws at most this many machines (one row each); it says so when there are more.
+TIMELINE_MAX_MACHINES = 100
+#: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
+TIMELINE_MAX_SHARINGS = 50
+#: The axis reaches at least this far either side of today; an open-ended bar is drawn this far past today.
+AXIS_MARGIN, OPEN_END = dt.timedelta(days=30), dt.timedelta(days=60)
+
+
+def _other_side(sharing, *, incoming: bool) -> str:
+    """Who is on the other side of the sharing, for the viewer: the owner of what it receives; the beneficiary of
+    what it shares (before the recipient has an account: the organisation name typed, else the e-mail)."""
+    if incoming:
+        return sharing.owner.name
+    who = sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name
+    return who or sharing.recipient_email
+
+
+def _bar(sharing, *, now: dt.datetime, incoming: bool) -> charts.TimelineBar:
+    status = sharing.status_at(now)
+    window = sharing.window
+    who = _other_side(sharing, incoming=incoming)
+    return charts.TimelineBar(
+        start=window.start,
+        end=window.end,
+        status=status,
+        status_label=str(SharingStatus(status).label),
+        label=f"{who} · {sharing.reference}" if sharing.reference else who,
+        url=reverse("sharing:detail", args=[sharing.pk]),
+    )
+
+
+def _chart(*, chart_id: str, title: str, rows: list[charts.TimelineRow], now: dt.datetime, tz: dt.tzinfo):
+    bars = [bar for row in rows for bar in row.bars]
+    start = min(min(bar.start for bar in bars), now - AXIS_MARGIN)
+    end = max(max(bar.end or now + OPEN_END for bar in bars), now + AXIS_MARGIN)
+    start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
+    return charts.timeline_chart(chart_id=chart_id, title=title, rows=rows, start=start, end=end, now=now, tz=tz)
+
+
+def share_centre_timeline(*, organisation, sharings, incoming: bool, now: dt.datetime, tz: dt.tzinfo) -> dict | None:
+    """The filtered sharings machine by machine, capped (TIMELINE_MAX_MACHINES, TIMELINE_MAX_SHARINGS), with what the
+    page says about the caps; None when there is nothing to draw. Three queries."""
+    machines, truncated = selectors.sharings_by_machine(
+        organisation=organisation,
+        sharings=sharings,
+        max_machines=TIMELINE_MAX_MACHINES,
+        max_sharings=TIMELINE_MAX_SHARINGS,
+    )
+    if not machines:
+        return None
+    rows = [
+        charts.TimelineRow(
+            label=f"{machine.name}",
+            bars=[_bar(sharing, now=now, incoming=incoming) for sharing in machine.sharings],
+        )
+        for machine in machines
+    ]
+    svg = _chart(chart_id="share-centre-timeline", title=_("Sharings machine by machine"), rows=rows, now=now, tz=tz)
+    return {
+        "svg": svg,
+        "machines": len(rows),
+        "truncated": truncated,
+        "limit": TIMELINE_MAX_MACHINES,
+        "machines_with_more_bars": sum(1 for machine in machines if machine.left_out),
+        "bar_limit": TIMELINE_MAX_SHARINGS,
+    }
+
+
+def machine_timeline(*, organisation, machine, now: dt.datetime, tz: dt.tzinfo):
+    """The owner's sharings of one of its machines, one row each, oldest first; None when it has none. One query."""
+    sharings = list(
+        selectors.sharings_outgoing(organisation)
+        .filter(sharing_machines__machine=machine)
+        .select_related("beneficiary")
+        .order_by("start_at", "created_at")
+    )
+    if not sharings:
+        return None
+    bars = [_bar(sharing, now=now, incoming=False) for sharing in sharings]
+    rows = [charts.TimelineRow(label=bar.label, bars=[bar]) for bar in bars]
+    return _chart(chart_id="sharing-timeline", title=_("Sharings of this machine"), rows=rows, now=now, tz=tz)
