@@ -2,9 +2,6 @@
 admin actions. Views are thin: reads go through selectors and the FilterSet, writes through sharing.services, and
 htmx requests get the fragment of the same template (`template.html#partial`)."""
 
-import csv
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -27,7 +24,7 @@ from fleet.selectors import machines_owned_by, workspaces_of
 from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, NotAllowed
 
-from . import lifecycle, selectors, services
+from . import exports, lifecycle, selectors, services
 from .audit import AuditAction
 from .filters import Direction, SharingFilterSet
 from .forms import (
@@ -167,60 +164,14 @@ def share_centre(request):
 @organisation_page
 @require_GET
 def share_centre_export(request):
-    """The filtered list as CSV, with the same FilterSet; dates in the organisation's time zone."""
+    """The filtered list as CSV (sharing.exports lays it out), with the same FilterSet; dates in the organisation's
+    time zone."""
     organisation = request.organisation
     filterset = SharingFilterSet(_list_data(request), organisation=organisation)
     sharings = filterset.qs.select_related("owner", "beneficiary").prefetch_related(_machines_prefetch())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"sharings-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Id"),
-            _("Status"),
-            _("Reference"),
-            _("Owner"),
-            _("Beneficiary"),
-            _("Recipient"),
-            _("Recipient's organisation"),
-            _("Start"),
-            _("End"),
-            _("Stopped at"),
-            _("Machines"),
-            _("Machine ids"),
-            _("Data packs"),
-            _("Properties"),
-            _("Notifications"),
-            _("Created at"),
-        ]
-    )
-
-    def local(moment):
-        return timezone.localtime(moment).isoformat(timespec="minutes") if moment else ""
-
-    for sharing in sharings.iterator(chunk_size=500):
-        machines = list(sharing.machines.all())
-        writer.writerow(
-            [
-                sharing.pk,
-                sharing.get_status_display(),
-                sharing.reference,
-                sharing.owner.name,
-                sharing.beneficiary.name if sharing.beneficiary else "",
-                sharing.recipient_email,
-                sharing.recipient_organisation_name,
-                local(sharing.start_at),
-                local(sharing.end_at),
-                local(sharing.stopped_at),
-                "; ".join(str(machine) for machine in machines),
-                "; ".join(str(machine.pk) for machine in machines),
-                "; ".join(sharing.data_packs),
-                json.dumps(sharing.properties, ensure_ascii=False, sort_keys=True) if sharing.properties else "",
-                _("yes") if sharing.notification_enabled else _("no"),
-                local(sharing.created_at),
-            ]
-        )
+    response["Content-Disposition"] = f'attachment; filename="{exports.sharings_filename()}"'
+    exports.write_sharings(response, sharings)
     return response
 
 

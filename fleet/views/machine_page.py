@@ -1,9 +1,7 @@
 """A machine's data page: latest values, charts, faults, the owner's sharing timeline and history, and the CSV export
 of the period. What a beneficiary sees is bounded by its access scope (fleet/access.py). Reads through selectors."""
 
-import csv
 import datetime as dt
-import heapq
 from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_GET
 from accounts.portal import organisation_page
 from audit.timeline import audit_timeline
 
-from .. import charts, telemetry
+from .. import charts, exports, telemetry
 from ..access import scope_for, sharing_facts
 from ..data_packs import METRICS, DataPack, Metric, pack_of_metric
 from ..forms import PeriodForm
@@ -253,23 +251,11 @@ def machine_detail(request, machine_id):
     return render(request, "fleet/machine_detail.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-#: The kinds of row of the CSV export, in the "Kind" column. Codes rather than translated words, like the metric and
-#: data pack columns: a spreadsheet filter or a script keeps working whoever exported the file.
-EXPORT_READING, EXPORT_POSITION, EXPORT_FAULT = "reading", "position", "fault"
-
-
 @organisation_page
 @require_GET
 def machine_readings_export(request, machine_id):
-    """Everything visible of the period as one CSV, streamed, in time order: the numeric readings, the positions and
-    the fault codes, one row each with a "Kind" column to filter on, so a fleet manager sees what happened when in one
-    sheet (an hour counter stalling next to a fault, a move between sites). Times in the organisation's zone, with
-    their offset. Three queries, each read through the page's access scope."""
+    """Everything visible of the period as one CSV, streamed, in time order (fleet.exports lays it out), in the
+    organisation's zone. Three queries, each read through the page's access scope."""
     view = MachineView(request, machine_id)
     period, _form = view.period(request.GET)
     read = {
@@ -279,55 +265,12 @@ def machine_readings_export(request, machine_id):
         "now": view.now,
         "scope": view.scope,
     }
-    readings = machine_readings_in_period(**read)
-    positions = machine_positions_in_period(**read)
-    faults = machine_fault_codes_in_period(**read)
-    tz = view.tz
-    header = [
-        _("Time"),
-        _("Kind"),
-        _("Metric"),
-        _("ISO 15143-3 name"),
-        _("Value"),
-        _("Unit"),
-        _("Data pack"),
-        _("Latitude"),
-        _("Longitude"),
-        _("Altitude (m)"),
-        _("Fault code"),
-        _("Description"),
-        _("Severity"),
-        _("Source"),
-    ]
-    nothing = [""] * 4
-
-    def reading_rows():
-        for timestamp, metric, value in readings.iterator(chunk_size=2000):
-            info = METRICS.get(metric)
-            iso_name, unit = (info.iso_name, info.unit) if info else ("", "")
-            pack = pack_of_metric(metric)
-            yield timestamp, [EXPORT_READING, metric, iso_name, value, unit, pack, "", "", "", *nothing]
-
-    def position_rows():
-        for timestamp, latitude, longitude, altitude in positions.iterator(chunk_size=2000):
-            location = ["location", "Location", "", "", DataPack.ESSENTIAL.value]
-            altitude = "" if altitude is None else altitude
-            yield timestamp, [EXPORT_POSITION, *location, latitude, longitude, altitude, *nothing]
-
-    def fault_rows():
-        for timestamp, identifier, description, severity, source in faults.iterator(chunk_size=2000):
-            pack = DataPack.FAULT_CODES.value
-            yield timestamp, [EXPORT_FAULT, "", "", "", "", pack, "", "", "", identifier, description, severity, source]
-
-    def lines():
-        writer = csv.writer(_Echo())
-        yield writer.writerow(header)
-        # Each query is already in time order: merging them keeps the file in time order without sorting it.
-        merged = heapq.merge(reading_rows(), position_rows(), fault_rows(), key=lambda row: row[0])
-        for timestamp, row in merged:
-            yield writer.writerow([timestamp.astimezone(tz).isoformat(), *row])
-
-    filename = f"{view.machine.serial_number}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    lines = exports.machine_period_lines(
+        readings=machine_readings_in_period(**read),
+        positions=machine_positions_in_period(**read),
+        faults=machine_fault_codes_in_period(**read),
+        tz=view.tz,
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.machine_period_filename(view.machine, period)}"'
     return response
