@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import audit
+        from . import audit, emails
 
         audit.register()
+        emails.register()

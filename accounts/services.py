@@ -23,6 +23,7 @@ from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConf
 from . import hooks
 from .actors import Actor
 from .audit import AuditAction, AuditTarget
+from .emails import colleague_invitation_messages_drop, notify_colleague_invited
 from .models import (
     TIMEZONE_CHOICES,
     ApiKey,
@@ -389,11 +390,7 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
     pending invitation (new link, role and expiry) and sends it again. A person whose account belongs to an
     organisation cannot be invited (a user belongs to one organisation only); an account without one (taken out of
     its organisation, or never named one) can, and its e-mail asks to log in rather than sign up. The e-mail goes
-    through the notification outbox: written in this transaction, sent after commit, retried and re-dispatched like
-    every notification."""
-    # sharing imports this app's models and services: import it here, when both are loaded.
-    from sharing.notifications import notifications_withdraw_colleague_invitation, notify_colleague_invited
-
+    through the outbox: written in this transaction, sent after commit, retried and re-dispatched like every message."""
     organisation = actor.organisation
     if organisation is None:
         raise NotAllowed("no_organisation", _("You need an organisation to invite colleagues."))
@@ -436,7 +433,7 @@ def colleague_invite(*, actor: Actor, email: str, role: str) -> ColleagueInvitat
     action = AuditAction.SENT_AGAIN if refreshed else AuditAction.CREATED
     _audit(actor, organisation, AuditTarget.COLLEAGUE_INVITATION, invitation.pk, action, changes)
     # A message still unsent for an earlier link would only repeat this one (every message carries the live link).
-    notifications_withdraw_colleague_invitation(invitation)
+    colleague_invitation_messages_drop([invitation.pk], unsent_only=True)
     notify_colleague_invited(invitation)
     return invitation
 
@@ -450,6 +447,8 @@ def colleague_invitation_revoke(*, actor: Actor, invitation: ColleagueInvitation
     _audit(
         actor, invitation.organisation, AuditTarget.COLLEAGUE_INVITATION, invitation.pk, AuditAction.REVOKED, changes
     )
+    # A revoked invitation takes its e-mails with it, sent or not.
+    colleague_invitation_messages_drop([invitation.pk], unsent_only=False)
     invitation.delete()
 
 
@@ -484,8 +483,6 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
     """The invited person (signed up with the invited e-mail, or logged in to their account without an organisation)
     joins the inviting organisation with the invited role. Pending sharings addressed to their e-mail attach to that
     organisation, as at any sign-up."""
-    from sharing.notifications import notifications_withdraw_colleague_invitation
-
     invitation = ColleagueInvitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
     refusal = colleague_invitation_refusal(invitation=invitation, user=user, now=timezone.now())
     if refusal is not None:
@@ -504,8 +501,10 @@ def colleague_invitation_accept(*, invitation: ColleagueInvitation, user: User) 
         AuditAction.ACCEPTED,
         changes,
     )
-    notifications_withdraw_colleague_invitation(invitation)
+    colleague_invitation_messages_drop([invitation.pk], unsent_only=True)
     # Other organisations' invitations to this address can no longer be accepted (their e-mails go with them).
-    ColleagueInvitation.objects.filter(email=invitation.email, accepted_at__isnull=True).delete()
+    void = ColleagueInvitation.objects.filter(email=invitation.email, accepted_at__isnull=True)
+    colleague_invitation_messages_drop(list(void.values_list("pk", flat=True)), unsent_only=False)
+    void.delete()
     hooks.user_joined_organisation.run(actor=Actor.for_user(user), user=user)
     return user

@@ -1,5 +1,5 @@
 """Celery tasks of the accounts app: thin wrappers around services. Colleague invitation e-mails go through the
-notification outbox and its tasks (sharing/tasks.py)."""
+outbox and its tasks (outbox/tasks.py)."""
 
 from celery import shared_task
 

@@ -12,8 +12,8 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "sharing-lifecycle": {"task": "sharing.tasks.sharing_lifecycle_run_task", "schedule": 60.0},
-    # Notifications left pending (broker down at commit, worker killed while sending) are queued again.
-    "notifications-redispatch": {"task": "sharing.tasks.notifications_redispatch_task", "schedule": 60.0},
+    # Outbox messages left pending (broker down at commit, worker killed while sending) are queued again.
+    "outbox-redispatch": {"task": "outbox.tasks.messages_redispatch_task", "schedule": 60.0},
     # API idempotency keys are kept 24 hours; older ones are forgotten.
     "idempotency-records-purge": {"task": "accounts.tasks.idempotency_records_purge_task", "schedule": 3600.0},
 }

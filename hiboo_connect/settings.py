@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "hiboo_connect",
     "audit",
+    "outbox",
     "accounts",
     "fleet",
     "sharing",

@@ -1,13 +1,8 @@
 """Read-mostly admin: sharings change only through the services, so their rules and audit trail hold."""
 
-from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.contrib import admin
 
-from accounts.actors import Actor
-
-from .models import Notification, NotificationStatus, ReceivedMachine, Sharing, SharingMachine
-from .services import notification_retry
+from .models import ReceivedMachine, Sharing, SharingMachine
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,25 +51,3 @@ class ReceivedMachineAdmin(ReadOnlyAdmin):
     list_filter = ["organisation"]
     search_fields = ["name", "machine__serial_number"]
     list_select_related = ["organisation", "machine"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "message", "to_email", "organisation", "status", "attempts", "sent_at"]
-    list_filter = ["status", "message", "language", "organisation"]
-    search_fields = ["key", "to_email", "sharing__reference"]
-    list_select_related = ["organisation"]
-    date_hierarchy = "created_at"
-    actions = ["retry_failed"]
-
-    @admin.action(description=_("Send the selected failed notifications again"))
-    def retry_failed(self, request, queryset):
-        # Site staff act as the system: the service still checks that each one has failed.
-        failed = list(queryset.filter(status=NotificationStatus.FAILED))
-        for notification in failed:
-            notification_retry(actor=Actor.system(), notification=notification)
-        self.message_user(
-            request,
-            ngettext("%d notification queued again.", "%d notifications queued again.", len(failed)) % len(failed),
-            messages.SUCCESS,
-        )

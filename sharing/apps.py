@@ -9,7 +9,8 @@ class SharingConfig(AppConfig):
     def ready(self):
         # The layers below ask this one through the hooks they expose, never by importing it (DESIGN §5). The module
         # reads models, so it is loaded once they are.
-        from . import audit, hooks
+        from . import audit, hooks, messages
 
         audit.register()
         hooks.register()
+        messages.register()

@@ -1,4 +1,4 @@
-"""Sharings, the machines they carry, the beneficiary's view of received machines, and the notification outbox."""
+"""Sharings, the machines they carry, and the beneficiary's view of received machines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ColleagueInvitation, Organisation
+from accounts.models import Organisation
 from fleet.data_packs import ALL_DATA_PACKS
 from fleet.models import Machine, Workspace
 
@@ -204,96 +204,3 @@ class ReceivedMachine(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class NotificationMessage(models.TextChoices):
-    """The e-mails of DESIGN §3; each has its templates under templates/emails/<value>/."""
-
-    INVITATION = "sharing_invitation", _("Invitation to a sharing")
-    CREATED = "sharing_created", _("Sharing created")
-    STARTED = "sharing_started", _("Sharing started")
-    DATES_CHANGED = "sharing_dates_changed", _("Sharing dates changed")
-    STOPPED = "sharing_stopped", _("Sharing stopped")
-    ENDED = "sharing_ended", _("Sharing ended")
-    INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
-    COLLEAGUE_INVITATION = "colleague_invitation", _("Invitation to join the organisation")
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
-class Notification(models.Model):
-    """One e-mail to send, written to this outbox in the same transaction as the change that causes it and delivered
-    after commit by a task (see notifications.py). It is about a sharing or about a colleague invitation, never both.
-    `key` names that subject, the event and its occurrence, so a re-run or a crash can never write or send one message
-    twice. `context` is what the message says, captured at the moment of the change."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    key = models.CharField(_("key"), max_length=200, unique=True)
-    organisation = models.ForeignKey(
-        Organisation,
-        verbose_name=_("organisation"),
-        related_name="notifications",
-        on_delete=models.CASCADE,
-        help_text=_(
-            "The organisation the message speaks for (a sharing's owner, an inviting organisation), whose admins see "
-            "and retry failed notifications."
-        ),
-    )
-    sharing = models.ForeignKey(
-        Sharing,
-        verbose_name=_("sharing"),
-        related_name="notifications",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-    )
-    colleague_invitation = models.ForeignKey(
-        ColleagueInvitation,
-        verbose_name=_("colleague invitation"),
-        related_name="notifications",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-    )
-    message = models.CharField(_("message"), max_length=40, choices=NotificationMessage.choices)
-    to_email = models.EmailField(_("to"))
-    language = models.CharField(_("language"), max_length=2)
-    time_zone = models.CharField(_("time zone"), max_length=64)
-    context = models.JSONField(_("context"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    next_attempt_at = models.DateTimeField(
-        _("next attempt"), help_text=_("While a worker sends, this is pushed ahead so nobody else claims the row.")
-    )
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"))
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=NotificationStatus.values), name="notification_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(sharing__isnull=False, colleague_invitation__isnull=True)
-                | models.Q(sharing__isnull=True, colleague_invitation__isnull=False),
-                name="notification_one_subject",
-            ),
-        ]
-        indexes = [
-            # The re-dispatch job reads only rows still to send.
-            models.Index(fields=["next_attempt_at"], name="notification_due", condition=models.Q(status="pending")),
-            models.Index(fields=["organisation", "status", "created_at"], name="notification_org_status"),
-        ]
-
-    def __str__(self):
-        return self.key

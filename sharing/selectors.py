@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models import Window as WindowExpression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -17,12 +17,13 @@ from audit.models import AuditEvent
 from fleet.access import Grant, Window
 from fleet.models import Machine
 from hiboo_connect.errors import get_or_not_found
+from outbox.models import Message
+from outbox.selectors import messages_failed, messages_of
 
 from .audit import AuditTarget
 from .lifecycle import access_window
+from .messages import SUBJECT as SHARING_SUBJECT
 from .models import (
-    Notification,
-    NotificationStatus,
     ReceivedMachine,
     Sharing,
     SharingMachine,
@@ -224,21 +225,22 @@ def sharings_pending_for_email(email: str, *, now: datetime | None = None) -> Qu
 # --- notifications: the owner organisation's outbox -------------------------------------------------------------------
 
 
-def notifications_failed(organisation: Organisation) -> QuerySet[Notification]:
+def _with_sharing_reference(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Name the sharing a message is about by its reference as it is now, in the same query."""
+    reference = Sharing.objects.filter(pk=OuterRef("subject_id")).values("reference")[:1]
+    return messages.annotate(sharing_reference=Case(When(subject_type=SHARING_SUBJECT, then=Subquery(reference))))
+
+
+def notifications_failed(organisation: Organisation) -> QuerySet[Message]:
     """The organisation's notifications that could not be sent, newest first, for its admins to retry."""
-    return (
-        Notification.objects.filter(organisation=organisation, status=NotificationStatus.FAILED)
-        .select_related("sharing")
-        .order_by("-created_at")
-    )
+    return _with_sharing_reference(messages_failed(organisation))
 
 
-def notification_get(*, organisation: Organisation, notification_id) -> Notification:
+def notification_get(*, organisation: Organisation, notification_id) -> Message:
     """A notification of the organisation's outbox; anything else is NotFound."""
     return get_or_not_found(
-        Notification.objects.select_related("organisation", "sharing"),
+        _with_sharing_reference(messages_of(organisation)).select_related("organisation"),
         "notification_not_found",
         _("No such notification."),
-        organisation=organisation,
         pk=notification_id,
     )

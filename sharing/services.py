@@ -23,17 +23,13 @@ from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from outbox.models import Message
+from outbox.services import message_retry
 
-from . import lifecycle, notifications, selectors
+from . import lifecycle, messages, selectors
 from .audit import AuditAction, AuditTarget
 from .lifecycle import SharingStatus
-from .models import (
-    Notification,
-    NotificationStatus,
-    ReceivedMachine,
-    Sharing,
-    SharingMachine,
-)
+from .models import ReceivedMachine, Sharing, SharingMachine
 
 PROPERTY_KEY_MAX = 50
 PROPERTY_VALUE_MAX = 255
@@ -295,7 +291,7 @@ def sharing_create(
             ],
             now=now,
         )
-        notifications.notify_sharing_created(sharing)
+        messages.notify_sharing_created(sharing)
         sharings.append(sharing)
     if beneficiary is not None:
         _receive_machines(beneficiary=beneficiary, machines=machines, now=now)
@@ -363,12 +359,12 @@ def sharing_update(
     )
     # The new recipient gets the whole summary (current dates included); otherwise the recipient hears of new dates.
     if after["recipient_email"] != before["recipient_email"]:
-        notifications.notify_recipient_changed(sharing, audit_event=event)
+        messages.notify_recipient_changed(sharing, audit_event=event)
     elif (after["start_at"], after["end_at"]) != (before["start_at"], before["end_at"]):
-        notifications.notify_dates_changed(
+        messages.notify_dates_changed(
             sharing, previous_start_at=before["start_at"], previous_end_at=before["end_at"], audit_event=event
         )
-    notifications.notify_status_changed(sharing, old_status=old_status, new_status=sharing.status)
+    messages.notify_status_changed(sharing, old_status=old_status, new_status=sharing.status)
     return sharing
 
 
@@ -493,7 +489,7 @@ def sharing_stop(*, actor: Actor, sharing: Sharing, now: datetime | None = None)
         changes=[("stopped_at", None, now), ("status", old_status, sharing.status)],
         now=now,
     )
-    notifications.notify_stopped(sharing)
+    messages.notify_stopped(sharing)
     return sharing
 
 
@@ -521,6 +517,7 @@ def sharing_delete(*, actor: Actor, sharing: Sharing, now: datetime | None = Non
         now=now,
     )
     beneficiary_id = sharing.beneficiary_id
+    messages.messages_of_sharing_drop(sharing)
     sharing.delete()
     if beneficiary_id is not None:
         # A machine leaves the beneficiary's fleet when no other sharing brings it there.
@@ -564,7 +561,7 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | Non
             changes=[("beneficiary", None, user.organisation), ("status", old_status, sharing.status)],
             now=now,
         )
-        notifications.notify_invitation_accepted(sharing, invitee=user)
+        messages.notify_invitation_accepted(sharing, invitee=user)
         attached.append(sharing)
     return attached
 
@@ -603,7 +600,7 @@ def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
                 changes=[("status", sharing.status, new_status)],
                 now=now,
             )
-            notifications.notify_status_changed(sharing, old_status=sharing.status, new_status=new_status)
+            messages.notify_status_changed(sharing, old_status=sharing.status, new_status=new_status)
         moved += 1
     return moved
 
@@ -657,14 +654,9 @@ def received_machine_update(
 
 
 @transaction.atomic
-def notification_retry(*, actor: Actor, notification: Notification) -> Notification:
-    """Send a failed notification again, with a fresh series of attempts. Admins of the organisation it speaks for
-    only. An expired colleague invitation's link no longer works: it needs a new one, from the members page."""
+def notification_retry(*, actor: Actor, notification: Message) -> Message:
+    """Send a failed notification (a sharing e-mail, a colleague invitation) again, with a fresh series of attempts.
+    Admins of the organisation it speaks for only; its kind may refuse (an expired invitation's link no longer works:
+    it needs a new one, from the members page)."""
     actor.require_admin_of(notification.organisation)
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status != NotificationStatus.FAILED:
-        raise RuleConflict("notification_not_failed", _("Only a failed notification can be sent again."))
-    invitation = notification.colleague_invitation
-    if invitation is not None and not invitation.is_open_at(timezone.now()):
-        raise RuleConflict("invitation_expired", _("This invitation has expired: send it again from the members page."))
-    return notifications.notification_requeue(notification)
+    return message_retry(message=notification)

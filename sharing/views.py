@@ -504,6 +504,6 @@ def notification_retry(request, notification_id):
         context = {"notification": notification, "retry_error": error.message}
         return render(request, "sharing/notifications_failed.html#notification_row", context, status=409)
     if not request.htmx:
-        messages.success(request, _("The e-mail to %(email)s will be sent again.") % {"email": notification.to_email})
+        messages.success(request, _("The e-mail to %(email)s will be sent again.") % {"email": notification.recipient})
         return redirect("sharing:notifications_failed")
     return render(request, "sharing/notifications_failed.html#notification_row", {"notification": notification})

@@ -24,7 +24,8 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import ApiKeyRole, Role
 from accounts.services import colleague_invite
-from sharing.models import Notification, NotificationMessage, NotificationStatus
+from outbox.models import Message, MessageStatus
+from sharing.messages import SharingMessage
 from tests.api.conftest import new_api_key
 from tests.factories import ContactFactory, MachineFactory, SharingFactory, WorkspaceFactory
 
@@ -212,15 +213,16 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         machines=[machine],
     )
     received = sharing.beneficiary.received_machines.get(machine=machine)
-    notification = Notification.objects.create(
+    notification = Message.objects.create(
         key=f"sharing:{sharing.pk}:test:{beneficiary_admin.email}",
         organisation=owner_org,
-        sharing=sharing,
-        message=NotificationMessage.STARTED,
-        to_email=beneficiary_admin.email,
+        subject_type="sharing",
+        subject_id=sharing.pk,
+        kind=SharingMessage.STARTED,
+        recipient=beneficiary_admin.email,
         language="en",
         time_zone="Europe/Paris",
-        status=NotificationStatus.FAILED,
+        status=MessageStatus.FAILED,
         attempts=8,
         next_attempt_at=timezone.now(),
         created_at=timezone.now() - dt.timedelta(hours=1),

@@ -14,14 +14,17 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from accounts.emails import COLLEAGUE_INVITATION, notify_colleague_invited
 from accounts.models import ColleagueInvitation, Role
 from accounts.services import colleague_invitation_accept, colleague_invitation_revoke, colleague_invite
 from hiboo_connect.errors import NotAllowed, RuleConflict
-from sharing import notifications
-from sharing.models import Notification, NotificationMessage, NotificationStatus
+from outbox import delivery
+from outbox import tasks as outbox_tasks
+from outbox.email import message_email
+from outbox.models import Message, MessageStatus
+from outbox.tasks import message_deliver_task
 from sharing.selectors import notifications_failed
 from sharing.services import notification_retry
-from sharing.tasks import notification_deliver_task
 from tests.factories import UserFactory
 
 UTC = dt.UTC
@@ -44,7 +47,7 @@ def commit(django_capture_on_commit_callbacks):
 
 def broker_down():
     return mock.patch.object(
-        notification_deliver_task, "apply_async", side_effect=OperationalError("Error 111 connecting to redis")
+        message_deliver_task, "apply_async", side_effect=OperationalError("Error 111 connecting to redis")
     )
 
 
@@ -74,30 +77,30 @@ def test_the_invitation_is_written_to_the_outbox_and_sent_after_commit_once(
 ):
     with commit() as callbacks:
         invitation = invite(admin_actor)
-        (notification,) = Notification.objects.all()
-        assert notification.status == NotificationStatus.PENDING
+        (notification,) = Message.objects.all()
+        assert notification.status == MessageStatus.PENDING
         assert mailoutbox == []  # nothing leaves before the commit
     assert len(callbacks) == 1
     notification.refresh_from_db()
-    assert notification.message == NotificationMessage.COLLEAGUE_INVITATION
-    assert (notification.organisation, notification.colleague_invitation, notification.sharing) == (
+    assert notification.kind == COLLEAGUE_INVITATION
+    assert (notification.organisation, notification.subject_type, notification.subject_id) == (
         owner_org,
-        invitation,
-        None,
+        "colleague_invitation",
+        invitation.pk,
     )
     assert notification.key.startswith(f"colleague_invitation:{invitation.pk}:")
     assert invitation.token not in notification.key  # the key shows in the admin and the Message-ID: no secret in it
-    assert (notification.to_email, notification.language, notification.time_zone) == (NEWCOMER, "en", "Europe/Paris")
-    assert (notification.status, notification.attempts, notification.sent_at) == (NotificationStatus.SENT, 1, NOW)
+    assert (notification.recipient, notification.language, notification.time_zone) == (NEWCOMER, "en", "Europe/Paris")
+    assert (notification.status, notification.attempts, notification.sent_at) == (MessageStatus.SENT, 1, NOW)
     (message,) = mailoutbox
     assert message.to == [NEWCOMER]
     assert f"/accounts/invitations/{invitation.token}/" in message.body
     assert message.extra_headers["Message-ID"].startswith(f"<colleague_invitation.{invitation.pk}.")
 
     # The same occurrence queued again, or its task run again, writes and sends nothing more.
-    assert notifications.notify_colleague_invited(invitation) is None
-    notification_deliver_task.delay(str(notification.pk))
-    assert Notification.objects.count() == 1
+    assert notify_colleague_invited(invitation) is None
+    message_deliver_task.delay(str(notification.pk))
+    assert Message.objects.count() == 1
     assert len(mailoutbox) == 1
 
 
@@ -105,14 +108,14 @@ def test_a_rolled_back_invitation_queues_and_sends_nothing(clock, commit, admin_
     def failing_request():
         with transaction.atomic():
             invite(admin_actor)
-            assert Notification.objects.count() == 1
+            assert Message.objects.count() == 1
             raise RuntimeError("the request failed after the service")
 
     with commit() as callbacks, pytest.raises(RuntimeError):
         failing_request()
     assert callbacks == []
     assert not ColleagueInvitation.objects.exists()
-    assert not Notification.objects.exists()
+    assert not Message.objects.exists()
     assert mailoutbox == []
 
 
@@ -121,19 +124,19 @@ def test_broker_down_at_commit_then_back_the_invitation_is_sent_once(clock, comm
         with commit():
             invitation = invite(admin_actor)  # the request does not fail
         clock.move_to(NOW + 5 * MINUTE)
-        assert notifications.notifications_redispatch() == 0  # still down: left for the next run
+        assert outbox_tasks.messages_redispatch() == 0  # still down: left for the next run
         assert broker.call_count == 2
-    (notification,) = Notification.objects.all()
-    assert (notification.status, notification.attempts) == (NotificationStatus.PENDING, 0)
+    (notification,) = Message.objects.all()
+    assert (notification.status, notification.attempts) == (MessageStatus.PENDING, 0)
     assert mailoutbox == []
 
-    assert notifications.notifications_redispatch() == 1  # the broker is back
-    assert notifications.notifications_redispatch() == 0
-    notification_deliver_task.delay(str(notification.pk))
+    assert outbox_tasks.messages_redispatch() == 1  # the broker is back
+    assert outbox_tasks.messages_redispatch() == 0
+    message_deliver_task.delay(str(notification.pk))
     (message,) = mailoutbox
     assert invitation.token in message.body
     notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+    assert (notification.status, notification.attempts) == (MessageStatus.SENT, 1)
 
 
 def test_send_again_is_a_new_occurrence_with_the_new_link(clock, commit, admin_actor, mailoutbox):
@@ -144,9 +147,9 @@ def test_send_again_is_a_new_occurrence_with_the_new_link(clock, commit, admin_a
     with commit():
         again = invite(admin_actor, role=Role.ADMIN)
     assert again.pk == first.pk
-    earlier, latest = Notification.objects.order_by("created_at")
+    earlier, latest = Message.objects.order_by("created_at")
     assert earlier.key != latest.key
-    assert (earlier.status, latest.status) == (NotificationStatus.SENT, NotificationStatus.SENT)
+    assert (earlier.status, latest.status) == (MessageStatus.SENT, MessageStatus.SENT)
     assert len(mailoutbox) == 2
     assert again.token in mailoutbox[1].body
     assert first_token not in mailoutbox[1].body
@@ -161,13 +164,13 @@ def test_send_again_while_the_first_is_unsent_sends_one_email_with_the_live_link
         clock.move_to(NOW + 2 * MINUTE)
         with commit():
             again = invite(admin_actor)
-    (notification,) = Notification.objects.all()  # the first, still unsent, was withdrawn: it would only repeat
+    (notification,) = Message.objects.all()  # the first, still unsent, was withdrawn: it would only repeat
     clock.move_to(NOW + 5 * MINUTE)
-    assert notifications.notifications_redispatch() == 1
+    assert outbox_tasks.messages_redispatch() == 1
     (message,) = mailoutbox
     assert again.token in message.body
     notification.refresh_from_db()
-    assert notification.status == NotificationStatus.SENT
+    assert notification.status == MessageStatus.SENT
 
 
 def test_transient_smtp_failures_are_retried_with_backoff_then_an_admin_sends_it_again(
@@ -177,17 +180,17 @@ def test_transient_smtp_failures_are_retried_with_backoff_then_an_admin_sends_it
     DisconnectingBackend.calls = 0
     with commit():
         invitation = invite(admin_actor)
-    (notification,) = Notification.objects.all()
+    (notification,) = Message.objects.all()
     waits = []
-    for attempt in range(1, notifications.MAX_ATTEMPTS):
+    for attempt in range(1, delivery.MAX_ATTEMPTS):
         notification.refresh_from_db()
-        assert (notification.status, notification.attempts) == (NotificationStatus.PENDING, attempt)
+        assert (notification.status, notification.attempts) == (MessageStatus.PENDING, attempt)
         waits.append(notification.next_attempt_at - dt.datetime.now(UTC))
         clock.move_to(notification.next_attempt_at)
-        notification_deliver_task.delay(str(notification.pk))
+        message_deliver_task.delay(str(notification.pk))
     assert waits == [dt.timedelta(minutes=minutes) for minutes in (1, 2, 4, 8, 16, 32, 60)]
     notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == (NotificationStatus.FAILED, notifications.MAX_ATTEMPTS)
+    assert (notification.status, notification.attempts) == (MessageStatus.FAILED, delivery.MAX_ATTEMPTS)
     assert notification.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
     assert list(notifications_failed(owner_org)) == [notification]
     assert list(notifications_failed(outsider_admin.organisation)) == []
@@ -198,7 +201,7 @@ def test_transient_smtp_failures_are_retried_with_backoff_then_an_admin_sends_it
     with commit():
         notification_retry(actor=admin_actor, notification=notification)
     notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+    assert (notification.status, notification.attempts) == (MessageStatus.SENT, 1)
     (message,) = mailoutbox
     assert invitation.token in message.body
     assert list(notifications_failed(owner_org)) == []
@@ -210,14 +213,14 @@ def test_a_failed_email_of_an_expired_invitation_is_not_retried_its_link_is_dead
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     with commit():
         invite(admin_actor)
-    notification = Notification.objects.get(status=NotificationStatus.FAILED)
+    notification = Message.objects.get(status=MessageStatus.FAILED)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     clock.move_to(NOW + ColleagueInvitation.VALIDITY)
     with commit(), pytest.raises(RuleConflict) as refusal:
         notification_retry(actor=admin_actor, notification=notification)
     assert refusal.value.code == "invitation_expired"
     notification.refresh_from_db()
-    assert notification.status == NotificationStatus.FAILED
+    assert notification.status == MessageStatus.FAILED
     assert mailoutbox == []
 
 
@@ -225,9 +228,9 @@ def test_an_accepted_invitation_withdraws_its_unsent_emails(clock, commit, admin
     with broker_down(), commit():
         invitation = invite(admin_actor)
     colleague_invitation_accept(invitation=invitation, user=UserFactory(email=NEWCOMER, organisation=None))
-    assert not Notification.objects.exists()
+    assert not Message.objects.exists()
     clock.move_to(NOW + 5 * MINUTE)
-    assert notifications.notifications_redispatch() == 0
+    assert outbox_tasks.messages_redispatch() == 0
     assert mailoutbox == []
 
 
@@ -235,9 +238,9 @@ def test_a_revoked_invitation_takes_its_unsent_emails_with_it(clock, commit, adm
     with broker_down(), commit():
         invitation = invite(admin_actor)
     colleague_invitation_revoke(actor=admin_actor, invitation=invitation)
-    assert not Notification.objects.exists()
+    assert not Message.objects.exists()
     clock.move_to(NOW + 5 * MINUTE)
-    assert notifications.notifications_redispatch() == 0
+    assert outbox_tasks.messages_redispatch() == 0
     assert mailoutbox == []
 
 
@@ -247,9 +250,9 @@ def test_the_email_is_in_the_organisations_language_and_time_zone(clock, commit,
     owner_org.save()
     with commit():
         invitation = invite(admin_actor, role=Role.ADMIN)
-    notification = Notification.objects.get()
+    notification = Message.objects.get()
     assert (notification.language, notification.time_zone) == (language, "Pacific/Honolulu")
-    email = notifications.notification_email(notification)
+    email = message_email(notification)
     html = email.alternatives[0].content
     assert f'<html lang="{language}">' in html
     assert "{%" not in email.body + html

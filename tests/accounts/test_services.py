@@ -23,13 +23,12 @@ from accounts.services import (
 )
 from audit.models import AuditEvent
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from outbox.tasks import message_deliver_task, messages_redispatch
 from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
 from sharing.models import ReceivedMachine
-from sharing.notifications import notifications_redispatch
 from sharing.selectors import sharings_incoming
 from sharing.services import sharing_create
-from sharing.tasks import notification_deliver_task
 from tests.factories import AdminFactory, UserFactory
 
 UTC = dt.UTC
@@ -295,13 +294,13 @@ class TestColleagueInvite:
         self, clock, frozen, admin_actor, mailoutbox, django_capture_on_commit_callbacks
     ):
         # More in tests/accounts/test_colleague_invitation_emails.py; the invitation itself never depends on the broker.
-        broker_down = mock.patch.object(notification_deliver_task, "apply_async", side_effect=OperationalError("down"))
+        broker_down = mock.patch.object(message_deliver_task, "apply_async", side_effect=OperationalError("down"))
         with broker_down, django_capture_on_commit_callbacks(execute=True):
             invitation = invite(admin_actor)
         assert mailoutbox == []
         assert ColleagueInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).exists()
         frozen(NOW + 5 * MINUTE)
-        assert notifications_redispatch() == 1
+        assert messages_redispatch() == 1
         [message] = mailoutbox
         assert invitation.token in message.body
 

@@ -8,7 +8,8 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sharing.models import Notification, NotificationMessage, NotificationStatus
+from outbox.models import Message, MessageStatus
+from sharing.messages import SharingMessage
 from tests.factories import SharingFactory
 
 pytestmark = pytest.mark.browser
@@ -16,15 +17,16 @@ pytestmark = pytest.mark.browser
 
 def failed_notification(sharing, email):
     now = timezone.now()
-    return Notification.objects.create(
+    return Message.objects.create(
         key=f"sharing:{sharing.pk}:browser:{email}",
         organisation=sharing.owner,
-        sharing=sharing,
-        message=NotificationMessage.STARTED,
-        to_email=email,
+        subject_type="sharing",
+        subject_id=sharing.pk,
+        kind=SharingMessage.STARTED,
+        recipient=email,
         language="en",
         time_zone="Europe/Paris",
-        status=NotificationStatus.FAILED,
+        status=MessageStatus.FAILED,
         attempts=8,
         last_error="SMTPServerDisconnected: Connection unexpectedly closed",
         next_attempt_at=now,
@@ -50,10 +52,10 @@ def test_admin_retries_failed_notifications_in_place(page, live_server, login, s
     page.get_by_role("button", name="Retry the e-mail to site.manager@buildco.example").click()
     expect(page.locator(f"#notification-{first.pk}")).to_contain_text("Queued to send again")
     first.refresh_from_db()
-    assert first.status == NotificationStatus.PENDING
+    assert first.status == MessageStatus.PENDING
 
     # Meanwhile someone else already sent the second one again: the refusal is shown in its row.
-    Notification.objects.filter(pk=second.pk).update(status=NotificationStatus.PENDING)
+    Message.objects.filter(pk=second.pk).update(status=MessageStatus.PENDING)
     page.get_by_role("button", name="Retry the e-mail to accounts@buildco.example").click()
     expect(page.locator(f"#notification-{second.pk}")).to_contain_text("Only a failed notification can be sent again.")
     expect(page.get_by_role("heading", name="Failed notifications")).to_be_visible()  # still the same page

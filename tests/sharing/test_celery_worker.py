@@ -26,9 +26,10 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from outbox.models import Message, MessageStatus
 from sharing.audit import AuditAction
 from sharing.lifecycle import SharingStatus
-from sharing.models import Notification, NotificationMessage, NotificationStatus
+from sharing.messages import SharingMessage
 from tests.factories import AdminFactory, MachineFactory, OrganisationFactory, SharingFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -178,12 +179,12 @@ def test_a_real_worker_moves_a_sharing_and_delivers_its_email(worker, queue):
         target_id=sharing.pk, action=AuditAction.STATUS_CHANGED, actor_kind="system"
     ).exists()
     notification = wait_for(
-        lambda: Notification.objects.filter(sharing=sharing, status=NotificationStatus.SENT).first(),
+        lambda: Message.objects.filter(subject_id=sharing.pk, status=MessageStatus.SENT).first(),
         process=worker,
         what="notification marked sent",
     )
     assert notification.key == f"sharing:{sharing.pk}:started"
-    assert notification.message == NotificationMessage.STARTED
+    assert notification.kind == SharingMessage.STARTED
 
     raw = mail_file.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[0]
     message = email.message_from_bytes(raw, policy=email.policy.default)

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from accounts.emails import COLLEAGUE_INVITATION
 from accounts.models import ColleagueInvitation
-from sharing.models import Notification, NotificationMessage, NotificationStatus
+from outbox.models import Message, MessageStatus
+from sharing.messages import SharingMessage
 from tests.factories import SharingFactory
 
 UTC = dt.UTC
@@ -23,23 +25,24 @@ def now(frozen):
     return NOW
 
 
-def make_notification(sharing, *, status=NotificationStatus.FAILED, index=0, **fields):
+def make_notification(sharing, *, status=MessageStatus.FAILED, index=0, **fields):
     values = {
         "key": f"sharing:{sharing.pk}:test:{index}",
         "organisation": sharing.owner,
-        "sharing": sharing,
-        "message": NotificationMessage.CREATED,
-        "to_email": "site@buildco.example",
+        "subject_type": "sharing",
+        "subject_id": sharing.pk,
+        "kind": SharingMessage.CREATED,
+        "recipient": "site@buildco.example",
         "language": "en",
         "time_zone": "Europe/Paris",
         "status": status,
-        "attempts": 8 if status == NotificationStatus.FAILED else 0,
-        "last_error": "SMTPRecipientsRefused: 550 mailbox unavailable" if status == NotificationStatus.FAILED else "",
+        "attempts": 8 if status == MessageStatus.FAILED else 0,
+        "last_error": "SMTPRecipientsRefused: 550 mailbox unavailable" if status == MessageStatus.FAILED else "",
         "next_attempt_at": NOW,
         "created_at": NOW - dt.timedelta(hours=2, minutes=index),
     }
     values.update(fields)
-    return Notification.objects.create(**values)
+    return Message.objects.create(**values)
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def test_anonymous_is_sent_to_the_login(client, failed):
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
     failed.refresh_from_db()
-    assert failed.status == NotificationStatus.FAILED
+    assert failed.status == MessageStatus.FAILED
 
 
 def test_members_get_403(client, owner_member, failed):
@@ -72,7 +75,7 @@ def test_members_get_403(client, owner_member, failed):
     assert client.get(LIST_URL).status_code == 403
     assert client.post(retry_url(failed), **HTMX).status_code == 403
     failed.refresh_from_db()
-    assert failed.status == NotificationStatus.FAILED
+    assert failed.status == MessageStatus.FAILED
 
 
 def test_other_organisations_see_none_of_ours_and_get_404_on_retry(client, outsider_admin, beneficiary_admin, failed):
@@ -84,7 +87,7 @@ def test_other_organisations_see_none_of_ours_and_get_404_on_retry(client, outsi
         assert b"Every notification was delivered" in response.content
         assert client.post(retry_url(failed), **HTMX).status_code == 404
     failed.refresh_from_db()
-    assert failed.status == NotificationStatus.FAILED
+    assert failed.status == MessageStatus.FAILED
 
 
 def test_retry_accepts_only_post(client, owner_admin, failed):
@@ -96,8 +99,8 @@ def test_retry_accepts_only_post(client, owner_admin, failed):
 
 
 def test_admin_sees_the_failed_notifications_only(client, owner_admin, sharing, failed):
-    make_notification(sharing, status=NotificationStatus.PENDING, index=1, to_email="pending@example.org")
-    make_notification(sharing, status=NotificationStatus.SENT, index=2, to_email="sent@example.org")
+    make_notification(sharing, status=MessageStatus.PENDING, index=1, recipient="pending@example.org")
+    make_notification(sharing, status=MessageStatus.SENT, index=2, recipient="sent@example.org")
     client.force_login(owner_admin)
     response = client.get(LIST_URL)
     assert response.status_code == 200
@@ -140,15 +143,16 @@ def failed_invitation_email(organisation, *, index=0):
     invitation = ColleagueInvitation.objects.create(
         organisation=organisation, email=f"colleague{index}@rentandgo.example", expires_at=NOW + dt.timedelta(days=14)
     )
-    return Notification.objects.create(
+    return Message.objects.create(
         key=f"colleague_invitation:{invitation.pk}:test",
         organisation=organisation,
-        colleague_invitation=invitation,
-        message=NotificationMessage.COLLEAGUE_INVITATION,
-        to_email=invitation.email,
+        subject_type="colleague_invitation",
+        subject_id=invitation.pk,
+        kind=COLLEAGUE_INVITATION,
+        recipient=invitation.email,
         language="en",
         time_zone="Europe/Paris",
-        status=NotificationStatus.FAILED,
+        status=MessageStatus.FAILED,
         attempts=8,
         last_error="SMTPServerDisconnected: Connection unexpectedly closed",
         next_attempt_at=NOW,
@@ -171,7 +175,7 @@ def test_failed_colleague_invitations_are_listed_and_retried_in_place(
     assert response.status_code == 200
     assert "Queued to send again" in response.content.decode()
     invitation_email.refresh_from_db()
-    assert (invitation_email.status, invitation_email.attempts) == (NotificationStatus.PENDING, 0)
+    assert (invitation_email.status, invitation_email.attempts) == (MessageStatus.PENDING, 0)
     assert len(callbacks) == 1
     client.force_login(outsider_admin)
     assert b"colleague0@rentandgo.example" not in client.get(LIST_URL).content
@@ -191,7 +195,7 @@ def test_admin_retries_in_place_with_htmx(client, owner_admin, failed, django_ca
     assert "Queued to send again" in content
     assert "hx-post" not in content  # no second Retry button
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (NotificationStatus.PENDING, 0)
+    assert (failed.status, failed.attempts) == (MessageStatus.PENDING, 0)
     assert len(callbacks) == 1  # delivery dispatched after commit
 
 
@@ -202,18 +206,18 @@ def test_admin_retries_without_javascript(client, owner_admin, failed):
     assert b"will be sent again" in response.content
     assert b"Every notification was delivered" in response.content
     failed.refresh_from_db()
-    assert failed.status == NotificationStatus.PENDING
+    assert failed.status == MessageStatus.PENDING
 
 
 def test_retrying_what_is_no_longer_failed_says_why(client, owner_admin, sharing):
-    pending = make_notification(sharing, status=NotificationStatus.PENDING)
+    pending = make_notification(sharing, status=MessageStatus.PENDING)
     client.force_login(owner_admin)
     response = client.post(retry_url(pending), **HTMX)
     assert response.status_code == 409
     assert b"Only a failed notification can be sent again." in response.content
     assert b"hx-post" not in response.content
     pending.refresh_from_db()
-    assert pending.status == NotificationStatus.PENDING
+    assert pending.status == MessageStatus.PENDING
 
 
 # --- the share centre's link -----------------------------------------------------------------------------------------

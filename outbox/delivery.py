@@ -1,0 +1,113 @@
+"""The outbox of DESIGN §5: services write each message (an e-mail today, a webhook delivery later) as a Message row
+in the transaction of the change that causes it; after commit a task delivers the row, exactly once, and a periodic
+job re-dispatches whatever a broker outage or a killed worker left pending. Every app's messages go through it; each
+app registers its kinds (kinds.py).
+
+Exactly once rests on three things: a unique key per subject, event and occurrence (a re-run writes nothing new); a
+claim by conditional update that pushes `next_attempt_at` a lease ahead (two tasks for one row never both send); and a
+task time limit shorter than the lease (a live worker never still sends when the lease runs out). A worker killed
+between the SMTP hand-off and marking the row sent is the one case that can repeat a message; its Message-ID is derived
+from the key, so the duplicate carries the same identity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+
+from django.db.models import F
+from django.utils import timezone
+
+from .email import message_email
+from .models import Channel, Message, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+#: Attempts before a message is marked failed; the waits between them double from BACKOFF_BASE up to BACKOFF_MAX
+#: (1, 2, 4, 8, 16, 32, 60 minutes: about two hours of SMTP trouble before an admin is asked to retry).
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_MAX = dt.timedelta(hours=1)
+#: How long a claim holds a row. The delivery task's hard time limit is well below it, so a claim only runs out when
+#: its worker is gone.
+LEASE = dt.timedelta(minutes=10)
+SEND_TIME_LIMIT = 300
+#: The re-dispatch job leaves a due row alone this long, time for the task queued at commit to deliver it.
+REDISPATCH_GRACE = dt.timedelta(minutes=1)
+REDISPATCH_BATCH = 500
+#: A re-dispatched message that waits longer than this in the queue (worker down) is dropped on arrival: the next run
+#: of the job sends a fresh one, so an outage never piles up thousands of copies.
+REDISPATCH_EXPIRES = 600
+
+
+def _send_email(message: Message) -> bool:
+    email = message_email(message)
+    if email is None:
+        return False
+    email.send(fail_silently=False)
+    return True
+
+
+#: How each channel sends a message; False means the subject is gone. A webhook channel will be one more entry.
+SENDERS = {Channel.EMAIL: _send_email}
+
+
+def message_deliver(message_id) -> dt.datetime | None:
+    """Claim the row, send it and mark it sent. Returns when to try again after a transient failure, else None (sent,
+    failed for good, dropped, or not this task's to send: already sent, claimed elsewhere, not yet due)."""
+    now = timezone.now()
+    claimed = Message.objects.filter(pk=message_id, status=MessageStatus.PENDING, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+    )
+    if not claimed:
+        return None
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        return None  # its subject went meanwhile (a sharing deleted, an invitation revoked or accepted)
+    attempt = message.attempts
+    mine = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING, attempts=attempt)
+    try:
+        if not SENDERS[message.channel](message):
+            mine.delete()  # its kind found the subject gone: nothing left to say
+            return None
+    except Exception as error:
+        return _record_failure(mine, message=message, attempt=attempt, error=error)
+    mine.update(status=MessageStatus.SENT, sent_at=timezone.now(), last_error="")
+    return None
+
+
+def _record_failure(mine, *, message: Message, attempt: int, error: Exception) -> dt.datetime | None:
+    description = f"{type(error).__name__}: {error}"[:2000]
+    if _is_permanent(error) or attempt >= MAX_ATTEMPTS:
+        logger.warning("Message %s failed after %d attempt(s): %s", message.key, attempt, description)
+        mine.update(status=MessageStatus.FAILED, last_error=description)
+        return None
+    retry_at = timezone.now() + backoff(attempt)
+    logger.info("Message %s: attempt %d failed (%s); next at %s", message.key, attempt, description, retry_at)
+    mine.update(next_attempt_at=retry_at, last_error=description)
+    return retry_at
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """The wait after the given failed attempt: 1, 2, 4... minutes, at most BACKOFF_MAX."""
+    return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_MAX)
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer will not change by waiting (unknown mailbox, refused sender, bad credentials); anything else —
+    a dropped connection, a timeout, a 4xx, a database hiccup — may pass."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def messages_due(*, now: dt.datetime) -> list:
+    """The ids of rows still pending well after they were due: the broker was down at commit, or a worker died
+    holding a claim. A row being sent is not due (its claim pushed it ahead)."""
+    return list(
+        Message.objects.filter(status=MessageStatus.PENDING, next_attempt_at__lte=now - REDISPATCH_GRACE)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:REDISPATCH_BATCH]
+    )

@@ -1,0 +1,93 @@
+"""The outbox's writers: queue a message in the writer's transaction, drop the messages of a subject that goes, put
+a failed one back in line. The delivery and its guarantees are in delivery.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hiboo_connect.errors import RuleConflict
+
+from .kinds import message_kind
+from .models import Message, MessageStatus
+from .tasks import message_dispatch
+
+
+def message_queue(
+    *,
+    key: str,
+    kind: str,
+    organisation: models.Model,
+    subject_id,
+    recipient: str,
+    language: str,
+    time_zone: str,
+    context: dict,
+) -> Message | None:
+    """Write one outbox row about a subject, and deliver it once the surrounding transaction commits (a rollback
+    sends nothing). A key already written means this occurrence was queued before: nothing new is written or sent."""
+    if Message.objects.filter(key=key).exists():
+        return None
+    message_kind_ = message_kind(kind)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                key=key,
+                kind=kind,
+                channel=message_kind_.channel,
+                organisation=organisation,
+                subject_type=message_kind_.subject_type,
+                subject_id=subject_id,
+                recipient=recipient,
+                language=language,
+                time_zone=time_zone,
+                context=context,
+                next_attempt_at=now,
+                created_at=now,
+            )
+    except IntegrityError:
+        if Message.objects.filter(key=key).exists():
+            return None  # a concurrent run wrote it first
+        raise
+    transaction.on_commit(partial(message_dispatch, message.pk), robust=True)
+    return message
+
+
+def messages_drop(*, subject_type: str, subject_ids: Iterable, unsent_only: bool = False) -> int:
+    """Delete the messages about these subjects: every one when the subject itself goes (a deleted sharing, a
+    revoked invitation), or only those not sent yet (pending or failed) when they have nothing left to say. Returns
+    how many were dropped."""
+    messages = Message.objects.filter(subject_type=subject_type, subject_id__in=list(subject_ids))
+    if unsent_only:
+        messages = messages.exclude(status=MessageStatus.SENT)
+    deleted, _counts = messages.delete()
+    return deleted
+
+
+def message_requeue(message: Message) -> Message:
+    """Put a message back in line for a fresh series of attempts."""
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = timezone.now()
+    message.save(update_fields=["status", "attempts", "next_attempt_at"])
+    transaction.on_commit(partial(message_dispatch, message.pk), robust=True)
+    return message
+
+
+@transaction.atomic
+def message_retry(*, message: Message) -> Message:
+    """Send a failed message again, with a fresh series of attempts, unless its kind refuses (an expired invitation).
+    The caller checks who may. The row is locked, and its status read again under the lock."""
+    status = Message.objects.select_for_update().filter(pk=message.pk).values_list("status", flat=True).get()
+    if status != MessageStatus.FAILED:
+        raise RuleConflict("notification_not_failed", _("Only a failed notification can be sent again."))
+    refusal = message_kind(message.kind).retry_refusal
+    error = refusal(message, timezone.now()) if refusal is not None else None
+    if error is not None:
+        raise error
+    return message_requeue(message)
