@@ -9,6 +9,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
 
 TIMEZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones())
@@ -30,7 +31,7 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Paris")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=django_timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("organisation")

@@ -50,15 +50,24 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _current_time() -> dt.datetime:
+    # organisation_create's `timezone` argument hides the module there.
+    return timezone.now()
+
+
 @transaction.atomic
 def organisation_create(
-    *, name: str, admin: User, timezone: str = "Europe/Paris", language: str = "en"
+    *, name: str, admin: User, timezone: str = "Europe/Paris", language: str = "en", now: dt.datetime | None = None
 ) -> Organisation:
-    """Create an organisation with `admin` as its first admin (sign-up, invitation acceptance, demo data)."""
+    """Create an organisation with `admin` as its first admin (sign-up, invitation acceptance, demo data), at `now`
+    (the current time by default)."""
+    created_at = now or _current_time()
     name, timezone, language = _clean_organisation_fields(name=name, timezone_name=timezone, language=language)
     if admin.organisation_id is not None:
         raise InvalidInput("already_in_organisation", _("This user already belongs to an organisation."))
-    organisation = Organisation.objects.create(name=name, slug=_unique_slug(name), timezone=timezone, language=language)
+    organisation = Organisation.objects.create(
+        name=name, slug=_unique_slug(name), timezone=timezone, language=language, created_at=created_at
+    )
     admin.organisation = organisation
     admin.role = Role.ADMIN
     admin.save(update_fields=["organisation", "role"])

@@ -7,6 +7,7 @@ reading twice is a no-op (inserts use ON CONFLICT DO NOTHING)."""
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -62,7 +63,7 @@ class Machine(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     pin = models.CharField(_("PIN / VIN"), max_length=40, blank=True)
     workspaces = models.ManyToManyField(Workspace, verbose_name=_("workspaces"), related_name="machines", blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("machine")

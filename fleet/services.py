@@ -1,6 +1,7 @@
 """Writes on workspaces, machines and telemetry. Storing a reading that is already there is harmless (ON CONFLICT DO
 NOTHING)."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
@@ -30,7 +31,9 @@ def _clean_workspace_name(name: str) -> str:
     return name
 
 
-def _audit_workspace(*, actor: Actor, workspace: Workspace, action: str, changes) -> None:
+def _audit_workspace(
+    *, actor: Actor, workspace: Workspace, action: str, changes, now: dt.datetime | None = None
+) -> None:
     audit_record(
         actor=actor,
         organisation=workspace.organisation,
@@ -38,12 +41,12 @@ def _audit_workspace(*, actor: Actor, workspace: Workspace, action: str, changes
         target_id=workspace.pk,
         action=action,
         changes=changes,
-        now=timezone.now(),
+        now=now or timezone.now(),
     )
 
 
 @transaction.atomic
-def workspace_create(*, actor: Actor, name: str) -> Workspace:
+def workspace_create(*, actor: Actor, name: str, now: dt.datetime | None = None) -> Workspace:
     actor.require_admin_of(actor.organisation)
     name = _clean_workspace_name(name)
     try:
@@ -51,7 +54,9 @@ def workspace_create(*, actor: Actor, name: str) -> Workspace:
             workspace = Workspace.objects.create(organisation=actor.organisation, name=name)
     except IntegrityError:
         raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name") from None
-    _audit_workspace(actor=actor, workspace=workspace, action=AuditAction.CREATED, changes=[("name", None, name)])
+    _audit_workspace(
+        actor=actor, workspace=workspace, action=AuditAction.CREATED, changes=[("name", None, name)], now=now
+    )
     return workspace
 
 
@@ -99,6 +104,7 @@ def machine_create(
     year: int | None = None,
     pin: str = "",
     workspaces: Iterable[Workspace] = (),
+    now: dt.datetime | None = None,
 ) -> Machine:
     make, serial_number = make.strip(), serial_number.strip()
     if Machine.objects.filter(make=make, serial_number=serial_number).exists():
@@ -118,6 +124,7 @@ def machine_create(
         category=category,
         year=year,
         pin=pin,
+        created_at=now or timezone.now(),
     )
     machine.workspaces.set(workspaces)
     return machine
