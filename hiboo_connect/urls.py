@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from sharing import views as sharing_views
+from sharing.views import share_centre
 
 urlpatterns = [
     # The share centre for a logged-in user, the landing page for a visitor.
-    path("", sharing_views.home, name="home"),
+    path("", share_centre.home, name="home"),
     path("sharings/", include("sharing.urls")),
     path("fleet/received/", include("sharing.received_urls")),
     path("fleet/", include("fleet.urls")),

@@ -2,21 +2,22 @@
 
 from django.urls import path
 
-from . import views
+from .views import create, notifications, sharing_page
+from .views import share_centre as share_centre_pages
 
 app_name = "sharing"
 
 urlpatterns = [
-    path("export.csv", views.share_centre_export, name="export"),
-    path("new/", views.sharing_create, name="create"),
-    path("new/machines/", views.sharing_create_machines, name="create_machines"),
-    path("new/overlaps/", views.sharing_create_overlaps, name="create_overlaps"),
-    path("new/contacts/", views.contact_suggestions, name="contact_suggestions"),
-    path("new/contacts/<uuid:contact_id>/", views.contact_pick, name="contact_pick"),
-    path("notifications/failed/", views.notifications_failed, name="notifications_failed"),
-    path("notifications/<uuid:notification_id>/retry/", views.notification_retry, name="notification_retry"),
-    path("<uuid:sharing_id>/", views.sharing_detail, name="detail"),
-    path("<uuid:sharing_id>/edit/", views.sharing_edit, name="edit"),
-    path("<uuid:sharing_id>/stop/", views.sharing_stop, name="stop"),
-    path("<uuid:sharing_id>/delete/", views.sharing_delete, name="delete"),
+    path("export.csv", share_centre_pages.share_centre_export, name="export"),
+    path("new/", create.sharing_create, name="create"),
+    path("new/machines/", create.sharing_create_machines, name="create_machines"),
+    path("new/overlaps/", create.sharing_create_overlaps, name="create_overlaps"),
+    path("new/contacts/", create.contact_suggestions, name="contact_suggestions"),
+    path("new/contacts/<uuid:contact_id>/", create.contact_pick, name="contact_pick"),
+    path("notifications/failed/", notifications.notifications_failed, name="notifications_failed"),
+    path("notifications/<uuid:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
+    path("<uuid:sharing_id>/", sharing_page.sharing_detail, name="detail"),
+    path("<uuid:sharing_id>/edit/", sharing_page.sharing_edit, name="edit"),
+    path("<uuid:sharing_id>/stop/", sharing_page.sharing_stop, name="stop"),
+    path("<uuid:sharing_id>/delete/", sharing_page.sharing_delete, name="delete"),
 ]

@@ -1,0 +1,161 @@
+"""The share centre: the organisation's sharings in both directions, filtered (one FilterSet for the list, its
+timeline and its CSV export), as a list or machine by machine on a timeline; htmx gets the results fragment and the
+address bar follows the filters. Also the landing page for visitors."""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, TextChoices
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from accounts.portal import organisation_page
+from fleet.models import Machine
+from fleet.selectors import workspaces_of
+from hiboo_connect import pages
+
+from .. import exports, selectors
+from ..filters import Direction, SharingFilterSet
+from ..lifecycle import SharingStatus
+from ..timeline import share_centre_timeline
+
+PER_PAGE = 25
+MACHINES_SHOWN_IN_LIST = 2
+SORTABLE_COLUMNS = ("status", "reference", "start", "end")
+
+
+def machines_prefetch():
+    """A sharing's machines in the order every page lists them."""
+    return Prefetch("machines", queryset=Machine.objects.order_by("make", "model", "serial_number"))
+
+
+def home(request):
+    """The share centre for a logged-in user; the landing page for visitors."""
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    return share_centre(request)
+
+
+def _list_data(request):
+    data = request.GET.copy()
+    if data.get("direction") not in Direction.values:
+        data["direction"] = Direction.OUTGOING
+    return data
+
+
+def _sort_headers(filterset) -> dict:
+    """For each sortable column: the `ordering` value its header link sets, and how the list is sorted now."""
+    current = (filterset.form.cleaned_data.get("ordering") or [None])[0] if filterset.form.is_valid() else None
+    headers = {}
+    for column in SORTABLE_COLUMNS:
+        if current == column:
+            headers[column] = {"next": f"-{column}", "sort": "ascending"}
+        elif current == f"-{column}":
+            headers[column] = {"next": column, "sort": "descending"}
+        else:
+            headers[column] = {"next": column, "sort": ""}
+    return headers
+
+
+class View(TextChoices):
+    """How the share centre shows the filtered sharings (the `view` query parameter)."""
+
+    LIST = "list", gettext_lazy("List")
+    TIMELINE = "timeline", gettext_lazy("Timeline")
+
+
+@organisation_page
+@require_GET
+def share_centre(request):
+    organisation = request.organisation
+    data = _list_data(request)
+    direction = data["direction"]
+    filterset = SharingFilterSet(data, organisation=organisation)
+
+    # Counts for the chips: every status under the other filters (one aggregate query), and per direction.
+    without_status = data.copy()
+    without_status.pop("status", None)
+    status_counts = SharingFilterSet(without_status, organisation=organisation).qs.aggregate(
+        all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in SharingStatus.values}
+    )
+    direction_counts = selectors.sharings_visible_to(organisation).aggregate(
+        outgoing=Count("pk", filter=Q(owner=organisation)), incoming=Count("pk", filter=Q(beneficiary=organisation))
+    )
+    selected_statuses = data.getlist("status")
+    chips = [{"value": None, "label": _("All"), "count": status_counts["all"], "current": not selected_statuses}]
+    chips += [
+        {
+            "value": status,
+            "label": label,
+            "count": status_counts[status],
+            "current": selected_statuses == [status],
+        }
+        for status, label in SharingStatus.choices
+    ]
+
+    view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
+    page = timeline = None
+    if view == View.TIMELINE:
+        timeline = share_centre_timeline(
+            organisation=organisation,
+            sharings=filterset.qs,
+            incoming=direction == Direction.INCOMING,
+            now=timezone.now(),
+            tz=timezone.get_current_timezone(),
+        )
+    else:
+        page = Paginator(
+            filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch()), PER_PAGE
+        ).get_page(request.GET.get("page"))
+    filtered = any(
+        value for key, value in request.GET.items() if key not in ("direction", "page", "ordering", "view") and value
+    )
+    context = {
+        "view": view,
+        "timeline": timeline,
+        "nav": "share_centre",
+        "list_url": reverse("home"),
+        "filterset": filterset,
+        "workspaces": workspaces_of(organisation),
+        "direction": direction,
+        "direction_counts": direction_counts,
+        "chips": chips,
+        "selected_statuses": selected_statuses,
+        "page_obj": page,
+        "sharings": page.object_list if page else None,
+        "sort_headers": _sort_headers(filterset),
+        "filtered": filtered,
+        "machines_shown": MACHINES_SHOWN_IN_LIST,
+        "can_share": request.user.is_organisation_admin,
+    }
+    fragment = pages.fragment_requested(request)
+    if request.user.is_organisation_admin and not fragment:
+        # One count, for the discreet link to the failed notifications (the list fragment never shows it).
+        context["failed_notifications"] = selectors.notifications_failed(organisation).count()
+    response = pages.render_page(request, "sharing/share_centre.html", context, fragment="#results")
+    if fragment:
+        # The address bar keeps only the filters in use, so links to a list stay short and readable.
+        used = QueryDict(mutable=True)
+        for key, values in request.GET.lists():
+            if any(values):
+                used.setlist(key, [value for value in values if value])
+        push_url(response, f"{request.path}?{used.urlencode()}" if used else request.path)
+    return response
+
+
+@organisation_page
+@require_GET
+def share_centre_export(request):
+    """The filtered list as CSV (sharing.exports lays it out), with the same FilterSet; dates in the organisation's
+    time zone."""
+    organisation = request.organisation
+    filterset = SharingFilterSet(_list_data(request), organisation=organisation)
+    sharings = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.sharings_filename()}"'
+    exports.write_sharings(response, sharings)
+    return response
