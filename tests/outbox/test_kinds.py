@@ -1,0 +1,45 @@
+"""The outbox's kind registry: every app's messages are registered kinds, a kind is registered once, and a kind that
+finds its subject gone at send time drops the message unsent."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts.emails import COLLEAGUE_INVITATION, notify_colleague_invited
+from accounts.models import ColleagueInvitation, Role
+from outbox.delivery import message_deliver
+from outbox.kinds import MessageKind, kind_choices, message_kind, message_kinds_register
+from outbox.models import Message
+from sharing.messages import SharingMessage
+
+NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
+
+
+def test_every_app_registers_its_kinds():
+    kinds = dict(kind_choices())
+    assert set(SharingMessage.values) | {COLLEAGUE_INVITATION} == set(kinds)
+    assert kinds[COLLEAGUE_INVITATION] == "Invitation to join the organisation"
+    assert message_kind(SharingMessage.CREATED).subject_type == "sharing"
+    assert message_kind(SharingMessage.CREATED).template_folder == "emails/sharing_created"
+
+
+def test_a_kind_is_registered_once():
+    with pytest.raises(ImproperlyConfigured):
+        message_kinds_register(
+            MessageKind(name=COLLEAGUE_INVITATION, label="Other", subject_type="x", render_context=lambda _m: {})
+        )
+    with pytest.raises(ImproperlyConfigured):
+        message_kind("no_such_kind")
+
+
+def test_a_message_whose_subject_is_gone_is_dropped_unsent(frozen, owner_org, mailoutbox):
+    frozen(NOW)
+    invitation = ColleagueInvitation.objects.create(
+        organisation=owner_org, email="colleague@rentandgo.example", role=Role.MEMBER, expires_at=NOW + dt.timedelta(1)
+    )
+    message = notify_colleague_invited(invitation)
+    ColleagueInvitation.objects.filter(pk=invitation.pk).delete()  # not through the services: nobody dropped it
+    assert message_deliver(message.pk) is None
+    assert not Message.objects.exists()
+    assert mailoutbox == []
