@@ -11,13 +11,11 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# `make run` installs the app and what its demo world needs (requirements-demo.txt); production installs
-# requirements.txt alone.
-$(VENV)/.run-installed: requirements.txt requirements-demo.txt | $(BIN)/python
-	$(PIP) install -r requirements-demo.txt
+$(VENV)/.run-installed: requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-demo.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 

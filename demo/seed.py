@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import time_machine
 from django.utils import timezone
 
 from accounts.models import Organisation, Role
@@ -63,15 +62,15 @@ def seed_demo(
     seconds = {}
 
     # The organisations and their fleets were set up before the history the demo shows.
-    with time_machine.travel(now - dt.timedelta(days=max(days, 100)), tick=False):
-        organisations, organisations_created = ensure_organisations()
-        workspaces = ensure_workspaces(organisations)
-        demo_machines, machines_created = ensure_machines(organisations, workspaces, machines)
+    set_up = now - dt.timedelta(days=max(days, 100))
+    organisations, organisations_created = ensure_organisations(now=set_up)
+    workspaces = ensure_workspaces(organisations, now=set_up)
+    demo_machines, machines_created = ensure_machines(organisations, workspaces, machines, now=set_up)
     seconds["organisations and machines"] = time.monotonic() - clock
 
     clock = time.monotonic()
     sharings_created, sharings_existing = ensure_sharings(organisations, demo_machines, now)
-    ensure_late_users(organisations)
+    ensure_late_users(organisations, now=now)
     sharing_lifecycle_run(now=now)
     seconds["sharings"] = time.monotonic() - clock
 

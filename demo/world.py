@@ -1,8 +1,8 @@
 """The demo's organisations, people, workspaces, machines and sharings, created through the services.
 
-Sharings that started and ended in the past are made by replaying their history: the clock travels (time-machine) to
-each moment in turn — a contract is signed, it starts, it is extended, the machine comes back early — and the services
-run as they would have then, so the statuses, the audit trail and the received machines are what real use leaves."""
+Sharings that started and ended in the past are made by replaying their history: each moment in turn — a contract is
+signed, it starts, it is extended, the machine comes back early — is handed to the services as their `now`, so they
+run as they would have then, and the statuses, the audit trail and the received machines are what real use leaves."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import time_machine
 from allauth.account.models import EmailAddress
 from django.utils.text import slugify
 
@@ -77,7 +76,7 @@ ADMIN_OF = {user.organisation: user.email for user in USERS if user.role == Role
 LANGUAGES = {RENTAL: "en", CONTRACTOR: "fr", QUARRY: "fr"}
 
 
-def _ensure_user(spec: DemoUser, organisation: Organisation | None) -> tuple[User, bool]:
+def _ensure_user(spec: DemoUser, organisation: Organisation | None, *, now: dt.datetime) -> tuple[User, bool]:
     user = User.objects.filter(email=spec.email).select_related("organisation").first()
     created = user is None
     if created:
@@ -88,34 +87,35 @@ def _ensure_user(spec: DemoUser, organisation: Organisation | None) -> tuple[Use
             last_name=spec.last_name,
             organisation=organisation,
             role=spec.role if organisation is not None else Role.MEMBER,
+            date_joined=now,
         )
     # The demo accounts can log in at once: their e-mail address counts as verified.
     EmailAddress.objects.get_or_create(user=user, email=spec.email, defaults={"verified": True, "primary": True})
     return user, created
 
 
-def ensure_organisations() -> tuple[dict[str, Organisation], int]:
-    """The three organisations with their admin (through organisation_create) and their members."""
+def ensure_organisations(*, now: dt.datetime) -> tuple[dict[str, Organisation], int]:
+    """The three organisations with their admin (through organisation_create) and their members, as of `now`."""
     organisations, created = {}, 0
     for spec in ORGANISATIONS:
         organisation = Organisation.objects.filter(slug=slugify(spec.name)).first()
         if organisation is None:
-            admin, _ = _ensure_user(next(user for user in USERS if user.email == ADMIN_OF[spec.key]), None)
+            admin, _ = _ensure_user(next(user for user in USERS if user.email == ADMIN_OF[spec.key]), None, now=now)
             organisation = organisation_create(
-                name=spec.name, admin=admin, timezone="Europe/Paris", language=LANGUAGES[spec.key]
+                name=spec.name, admin=admin, timezone="Europe/Paris", language=LANGUAGES[spec.key], now=now
             )
             created += 1
         organisations[spec.key] = organisation
     for spec in USERS:
         if not spec.joins_by_invitation:
-            _ensure_user(spec, organisations[spec.organisation])
+            _ensure_user(spec, organisations[spec.organisation], now=now)
     return organisations, created
 
 
-def ensure_late_users(organisations: dict[str, Organisation]) -> None:
+def ensure_late_users(organisations: dict[str, Organisation], *, now: dt.datetime) -> None:
     for spec in USERS:
         if spec.joins_by_invitation:
-            _ensure_user(spec, organisations[spec.organisation])
+            _ensure_user(spec, organisations[spec.organisation], now=now)
 
 
 def admin_actor(organisation_key: str) -> Actor:
@@ -125,7 +125,7 @@ def admin_actor(organisation_key: str) -> Actor:
 # --- workspaces and machines -----------------------------------------------------------------------------------------
 
 
-def ensure_workspaces(organisations: dict[str, Organisation]) -> dict[tuple[str, str], Workspace]:
+def ensure_workspaces(organisations: dict[str, Organisation], *, now: dt.datetime) -> dict[tuple[str, str], Workspace]:
     """Depots and sites as workspaces, and at the rental company groups by kind of machine."""
     wanted = {key: [site.name for site in SITES.values() if site.workspace_of == key] for key in organisations}
     wanted[RENTAL] += list(RENTAL_GROUPS)
@@ -137,7 +137,7 @@ def ensure_workspaces(organisations: dict[str, Organisation]) -> dict[tuple[str,
         for name in names:
             if name not in existing:
                 actor = actor or admin_actor(key)
-                existing[name] = workspace_create(actor=actor, name=name)
+                existing[name] = workspace_create(actor=actor, name=name, now=now)
             workspaces[key, name] = existing[name]
     return workspaces
 
@@ -186,7 +186,11 @@ def machine_specs(count: int) -> list[MachineSpec]:
 
 
 def ensure_machines(
-    organisations: dict[str, Organisation], workspaces: dict[tuple[str, str], Workspace], count: int
+    organisations: dict[str, Organisation],
+    workspaces: dict[tuple[str, str], Workspace],
+    count: int,
+    *,
+    now: dt.datetime,
 ) -> tuple[list[DemoMachine], int]:
     """Create the machines that are missing (a machine is known by its make and serial number)."""
     existing = {}
@@ -211,6 +215,7 @@ def ensure_machines(
                     year=spec.year,
                     pin=spec.pin,
                     workspaces=[workspaces[spec.owner, name] for name in places],
+                    now=now,
                 )
             except InvalidInput:
                 continue  # another organisation owns a machine with this serial number: not ours to touch
@@ -478,7 +483,7 @@ SHARINGS = (
 
 
 class Timeline:
-    """Actions at moments in the past, replayed in order with the clock set to each moment."""
+    """Actions at moments in the past, replayed in order, each given its moment as `now`."""
 
     def __init__(self, now: dt.datetime):
         self.now = now
@@ -492,14 +497,13 @@ class Timeline:
         local = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=LOCAL)
         return local.astimezone(dt.UTC)
 
-    def add(self, when: dt.datetime, action: Callable[[], object], *, priority: int = 0) -> None:
+    def add(self, when: dt.datetime, action: Callable[[dt.datetime], object], *, priority: int = 0) -> None:
         if when <= self.now:
             self._events.append((when, priority, len(self._events), action))
 
     def replay(self) -> None:
         for when, _priority, _order, action in sorted(self._events, key=lambda event: event[:3]):
-            with time_machine.travel(when, tick=False):
-                action()
+            action(when)
 
 
 def ensure_sharings(
@@ -523,7 +527,7 @@ def ensure_sharings(
         recipient = ADMIN_OF[plan.recipient] if plan.recipient in organisations else plan.recipient
         made: list = []
 
-        def create(plan=plan, machine_ids=plan_machines, recipient=recipient, made=made):
+        def create(now, plan=plan, machine_ids=plan_machines, recipient=recipient, made=made):
             made += sharing_create(
                 actor=admin_actor(plan.owner),
                 machine_ids=machine_ids,
@@ -535,6 +539,7 @@ def ensure_sharings(
                 start_at=timeline.at(plan.start),
                 end_at=timeline.at(plan.end) if plan.end else None,
                 one_per_machine=plan.one_per_machine,
+                now=now,
             )
             created.extend(made)
 
@@ -542,21 +547,24 @@ def ensure_sharings(
         for moment in (plan.start, plan.end):
             if moment is not None:
                 when = timeline.at(moment)
-                timeline.add(when, lambda when=when: sharing_lifecycle_run(now=when), priority=1)
+                timeline.add(when, lambda now: sharing_lifecycle_run(now=now), priority=1)
         if plan.stop:
 
-            def stop(plan=plan, made=made):
+            def stop(now, plan=plan, made=made):
                 for sharing in made:
-                    sharing_stop(actor=admin_actor(plan.owner), sharing=sharing)
+                    sharing_stop(actor=admin_actor(plan.owner), sharing=sharing, now=now)
 
             timeline.add(timeline.at(plan.stop), stop)
         if plan.extend_to:
             when, new_end = plan.extend_to
 
-            def extend(plan=plan, made=made, new_end=new_end):
+            def extend(now, plan=plan, made=made, new_end=new_end):
                 for sharing in made:
                     sharing_update(
-                        actor=admin_actor(plan.owner), sharing=sharing, changes={"end_at": timeline.at(new_end)}
+                        actor=admin_actor(plan.owner),
+                        sharing=sharing,
+                        changes={"end_at": timeline.at(new_end)},
+                        now=now,
                     )
 
             timeline.add(timeline.at(when), extend)
@@ -565,7 +573,11 @@ def ensure_sharings(
             beneficiary_key = plan.recipient
 
             def rename(
-                machine_id=plan_machines[0], name=name, workspace_name=workspace_name, beneficiary_key=beneficiary_key
+                now,
+                machine_id=plan_machines[0],
+                name=name,
+                workspace_name=workspace_name,
+                beneficiary_key=beneficiary_key,
             ):
                 beneficiary = organisations[beneficiary_key]
                 received = received_machines_of(beneficiary).filter(machine_id=machine_id).first()
@@ -573,7 +585,11 @@ def ensure_sharings(
                     return
                 workspaces = workspaces_of(beneficiary).filter(name=workspace_name)
                 received_machine_update(
-                    actor=admin_actor(beneficiary_key), received_machine=received, name=name, workspaces=workspaces
+                    actor=admin_actor(beneficiary_key),
+                    received_machine=received,
+                    name=name,
+                    workspaces=workspaces,
+                    now=now,
                 )
 
             timeline.add(timeline.at(when), rename)
@@ -582,9 +598,9 @@ def ensure_sharings(
     late = next(user for user in USERS if user.joins_by_invitation)
     if not User.objects.filter(email=late.email).exists():
 
-        def join():
-            user, _ = _ensure_user(late, organisations[late.organisation])
-            sharings_attach_beneficiary(actor=Actor.for_user(user), user=user)
+        def join(now):
+            user, _ = _ensure_user(late, organisations[late.organisation], now=now)
+            sharings_attach_beneficiary(actor=Actor.for_user(user), user=user, now=now)
 
         timeline.add(timeline.at((24, 10.5)), join)
 
