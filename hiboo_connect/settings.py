@@ -108,7 +108,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The shared cache holds allauth's rate limits (and the API's): nothing that must survive, nothing worth a failed
+    # request. With Redis down every read misses and every write is dropped (django-redis's IGNORE_EXCEPTIONS), so
+    # log-in and every page keep working, without rate limits until Redis is back. Short socket timeouts keep a
+    # Redis that does not answer from holding a request.
+    CACHES = {
+        "default": {
+            "BACKEND": "hiboo_connect.cache.SharedCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
