@@ -51,3 +51,17 @@ def env_url(name: str, default: str = "", schemes: tuple[str, ...] = ()) -> str:
         expected = ", ".join(f"{scheme}://" for scheme in schemes) or "a URL with a scheme"
         raise ImproperlyConfigured(f"{name} must be a URL starting with {expected}, not {raw!r}.")
     return raw
+
+
+def env_proxy_header(name: str) -> tuple[str, str] | None:
+    """A proxy's HTTPS header as `Header-Name: value` (`X-Forwarded-Proto: https`), in the form Django's
+    SECURE_PROXY_SSL_HEADER wants (`("HTTP_X_FORWARDED_PROTO", "https")`); None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, separator, value = raw.partition(":")
+    header, value = header.strip(), value.strip()
+    if not separator or not header or not value or " " in header:
+        raise ImproperlyConfigured(f"{name} must read `Header-Name: value` (X-Forwarded-Proto: https), not {raw!r}.")
+    return "HTTP_" + header.upper().replace("-", "_"), value
+
