@@ -65,3 +65,15 @@ def env_proxy_header(name: str) -> tuple[str, str] | None:
         raise ImproperlyConfigured(f"{name} must read `Header-Name: value` (X-Forwarded-Proto: https), not {raw!r}.")
     return "HTTP_" + header.upper().replace("-", "_"), value
 
+
+_RATE_PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate as `requests/period` (`1200/minute`; the period is second, minute, hour or day, or its first letter),
+    as Django REST framework's throttles read it."""
+    raw = os.environ.get(name, "").strip() or default
+    count, separator, period = raw.partition("/")
+    if not separator or not count.strip().isdigit() or int(count) < 1 or period.strip()[:1] not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must read requests/period (1200/minute; period s, m, h or d), not {raw!r}.")
+    return f"{int(count)}/{_RATE_PERIODS[period.strip()[0]]}"

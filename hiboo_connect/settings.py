@@ -7,7 +7,7 @@ from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .environment import env_bool, env_int, env_list, env_proxy_header, env_str, env_url
+from .environment import env_bool, env_int, env_list, env_proxy_header, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -251,6 +251,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hiboo_connect.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# Each API key may make this many requests (DRF throttling, counted in the shared cache; README, docs/api.md). A
+# contract sync or a telemetry feed stays far below it; a runaway loop meets 429 with Retry-After.
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Share centre API",
     "DESCRIPTION": (
@@ -267,6 +270,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hiboo_connect.api.schema.forbid_unknown_request_fields",
+        "hiboo_connect.api.schema.document_rate_limits",
     ],
     # Swagger UI from drf-spectacular-sidecar, served by the app: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -3,6 +3,8 @@
 Domain refusals (hiboo_connect.errors) map to their status by kind; DRF's own exceptions (validation, parsing,
 authentication, permissions) to theirs, with field names as the client sent them (camelCase)."""
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -104,7 +106,7 @@ def api_exception_handler(exc, context):
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = f"{exc.wait:.0f}"
+        headers["Retry-After"] = str(max(math.ceil(exc.wait), 1))
     if isinstance(exc, ApiError):
         headers.update(exc.headers)
         body = error_body(exc.error_code, _detail_message(exc))

@@ -1,6 +1,7 @@
 """How the OpenAPI schema describes what drf-spectacular cannot see by itself: the API-key security schemes, the
 common error shape on every operation, and request bodies that refuse unknown fields."""
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -81,4 +82,48 @@ def forbid_unknown_request_fields(result, generator, request, public):
     for name, schema in schemas.items():
         if name.endswith("Request") and schema.get("type") == "object" and "additionalProperties" not in schema:
             schema["additionalProperties"] = False
+    return result
+
+
+def document_rate_limits(result, generator, request, public):
+    """POSTPROCESSING_HOOKS: every operation that takes an API key may answer 429 with Retry-After; say so, with the
+    limit this deployment applies."""
+    rate = settings.API_RATE_LIMIT
+    too_many = {
+        "description": (
+            f"Too many requests with this API key (this deployment allows {rate} per key). Wait the number of "
+            "seconds in Retry-After, then retry."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before the next request with this key.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "examples": {
+                    "throttled": {
+                        "value": {
+                            "error": {
+                                "code": "throttled",
+                                "message": "This API key has made too many requests. Try again in 12 seconds.",
+                                "fields": {},
+                            }
+                        }
+                    }
+                },
+            }
+        },
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and operation.get("security"):
+                operation.setdefault("responses", {})["429"] = too_many
+    info = result.setdefault("info", {})
+    info["description"] = (
+        f"{info.get('description', '')} Each API key may make {rate} requests; beyond that the API answers 429 with "
+        "Retry-After."
+    ).strip()
     return result
