@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
+from hiboo_connect.csv_cells import csv_row
+
 from .data_packs import METRICS, DataPack, pack_of_metric
 
 #: The kinds of row of the CSV export, in the "Kind" column. Codes rather than translated words, like the metric and
@@ -74,8 +76,8 @@ def _lines(header, *, readings, positions, faults, tz) -> Iterator[str]:
             yield timestamp, [EXPORT_FAULT, "", "", "", "", pack, "", "", "", identifier, description, severity, source]
 
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield writer.writerow(csv_row(header))
     # Each query is already in time order: merging them keeps the file in time order without sorting it.
     merged = heapq.merge(reading_rows(), position_rows(), fault_rows(), key=lambda row: row[0])
     for timestamp, row in merged:
-        yield writer.writerow([timestamp.astimezone(tz).isoformat(), *row])
+        yield writer.writerow(csv_row([timestamp.astimezone(tz).isoformat(), *row]))
