@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fleet.access import Window
+from hiboo_connect.dates import after_last_day
 
 
 class SharingStatus(models.TextChoices):
@@ -111,8 +112,24 @@ class Refusal:
     conflict: bool = False
 
 
+def too_late_refusal(moment: datetime | None, field: str) -> Refusal | None:
+    """No date after 31 December 2099 (read in the time zone it was given in): an open-ended sharing leaves its end
+    empty. Every path that sets a date (forms, API, contract sync, imports) reaches this through the services."""
+    if moment is None or not after_last_day(moment):
+        return None
+    if field == "end_at":
+        message = _("The end cannot be after 31 December 2099; leave it empty for an open-ended sharing.")
+    else:
+        message = _("The start cannot be after 31 December 2099.")
+    return Refusal("date_after_2099", message, field)
+
+
 def creation_dates_refusal(*, start_at: datetime, end_at: datetime | None, now: datetime) -> Refusal | None:
-    """Dates of a new sharing: start no earlier than one rolling year ago; end empty or after both start and now."""
+    """Dates of a new sharing: start no earlier than one rolling year ago and no later than 2099; end empty or after
+    both start and now, and no later than 2099."""
+    too_late = too_late_refusal(start_at, "start_at") or too_late_refusal(end_at, "end_at")
+    if too_late is not None:
+        return too_late
     if start_at < one_year_before(now):
         return Refusal("start_too_early", _("The start cannot be more than one year in the past."), "start_at")
     if end_at is not None and end_at <= start_at:
@@ -165,6 +182,8 @@ def start_change_refusal(
     locked = editable_dates(status=status, start_at=current_start, end_at=None, now=now).start_lock
     if locked is not None:
         return locked
+    if (too_late := too_late_refusal(new_start, "start_at")) is not None:
+        return too_late
     if new_start <= now:
         return Refusal("start_in_past", _("The new start must be in the future."), "start_at")
     if end_at is not None and end_at <= new_start:
@@ -179,6 +198,8 @@ def end_change_refusal(
     locked = editable_dates(status=status, start_at=start_at, end_at=current_end, now=now).end_lock
     if locked is not None:
         return locked
+    if (too_late := too_late_refusal(new_end, "end_at")) is not None:
+        return too_late
     if new_end is not None and new_end <= now:
         return Refusal("end_in_past", _("The new end must be in the future."), "end_at")
     if new_end is not None and new_end <= start_at:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from fleet.data_packs import ALL_DATA_PACKS
 from fleet.models import Machine, Workspace
+from hiboo_connect.dates import ShowableDateTimeField
 
 from . import lifecycle
 from .lifecycle import SharingStatus, access_window, sharing_status
@@ -110,9 +111,11 @@ class Sharing(models.Model):
     properties = models.JSONField(_("properties"), default=dict, blank=True)
     data_packs = models.JSONField(_("data packs"), default=all_data_packs)
     notification_enabled = models.BooleanField(_("notifications"), default=True)
-    start_at = models.DateTimeField(_("start"))
-    end_at = models.DateTimeField(_("end"), null=True, blank=True)
-    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    # Read back within what every time zone can show: a far-future date stored before DESIGN §3 bounded them at 2099
+    # must not break a page, an export or an e-mail of either organisation.
+    start_at = ShowableDateTimeField(_("start"))
+    end_at = ShowableDateTimeField(_("end"), null=True, blank=True)
+    stopped_at = ShowableDateTimeField(_("stopped at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=SharingStatus.choices)
     # Stamped by the services with the `now` of the action (the same as its audit event), not read from the clock.
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

@@ -19,6 +19,8 @@ TIMELINE_MAX_MACHINES = 100
 TIMELINE_MAX_SHARINGS = 50
 #: The axis reaches at least this far either side of today; an open-ended bar is drawn this far past today.
 AXIS_MARGIN, OPEN_END = dt.timedelta(days=30), dt.timedelta(days=60)
+#: ... and at most this far: a longer bar (a far-future end) is clipped at the edge, its tooltip has the dates.
+AXIS_REACH = dt.timedelta(days=10 * 366)
 
 
 def _other_side(sharing, *, incoming: bool) -> str:
@@ -48,6 +50,7 @@ def _chart(*, chart_id: str, title: str, rows: list[charts.TimelineRow], now: dt
     bars = [bar for row in rows for bar in row.bars]
     start = min(min(bar.start for bar in bars), now - AXIS_MARGIN)
     end = max(max(bar.end or now + OPEN_END for bar in bars), now + AXIS_MARGIN)
+    start, end = max(start, now - AXIS_REACH), min(end, now + AXIS_REACH)
     start, end = start - (end - start) * 0.02, end + (end - start) * 0.02
     return charts.timeline_chart(chart_id=chart_id, title=title, rows=rows, start=start, end=end, now=now, tz=tz)
 

@@ -1,0 +1,51 @@
+"""The range of dates the product accepts and the range it can show.
+
+DESIGN §3: no date a user gives (a sharing's start or end, a date typed in a filter) lies after 31 December 2099.
+Dates stored before that rule, or written past the services, must still never break a page, an export or an e-mail:
+Python cannot hold a moment beyond the year 9999 once shifted into a time zone east of UTC (or before the year 1 west
+of it), so what is read back is kept a day inside those limits."""
+
+import datetime as dt
+
+from django.db import models
+
+#: The last day a user may give, in the time zone they give it in.
+LAST_DAY = dt.date(2099, 12, 31)
+
+#: Every instant between these two can be shown in any time zone (offsets stay within a day).
+EARLIEST_SHOWN = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST_SHOWN = dt.datetime(9999, 12, 30, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def after_last_day(moment: dt.datetime | dt.date) -> bool:
+    """The date lies after 31 December 2099, read where it was given (an aware datetime's own time zone)."""
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    return day > LAST_DAY
+
+
+def showable(moment: dt.datetime | None) -> dt.datetime | None:
+    """The instant, pulled inside the range every time zone can show; None stays None."""
+    if moment is None or timezone_naive(moment):
+        return moment
+    if moment > LATEST_SHOWN:
+        return LATEST_SHOWN
+    if moment < EARLIEST_SHOWN:
+        return EARLIEST_SHOWN
+    return moment
+
+
+def timezone_naive(moment: dt.datetime) -> bool:
+    return moment.tzinfo is None or moment.utcoffset() is None
+
+
+class ShowableDateTimeField(models.DateTimeField):
+    """A DateTimeField whose values, read from the database, are always showable in every time zone (see showable).
+
+    Only reading is touched: the column, its lookups and its migrations are those of a DateTimeField."""
+
+    def from_db_value(self, value, expression, connection):
+        return showable(value)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DateTimeField", args, kwargs
