@@ -61,8 +61,8 @@ def colleague_invitation_get(*, organisation: Organisation, invitation_id) -> Co
 
 def colleague_invitation_by_token(token: str) -> ColleagueInvitation | None:
     """The invitation an e-mailed link stands for (the token is the credential: no organisation scope applies)."""
-    if not token:
-        return None
+    if not token or "\x00" in token:
+        return None  # a NUL character is no token (and PostgreSQL cannot compare it)
     return (
         ColleagueInvitation.objects.select_related("organisation", "invited_by").filter(token=str(token)[:64]).first()
     )

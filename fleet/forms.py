@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from hiboo_connect.dates import validate_day
+
 from .selectors import workspaces_of
 
 
@@ -16,8 +18,16 @@ class PeriodForm(forms.Form):
 
     MAX_DAYS = 366
 
-    first = forms.DateField(label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label=pgettext_lazy("date range", "To"), widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(
+        label=pgettext_lazy("date range", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_day],
+    )
+    last = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_day],
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -7,10 +7,15 @@ of it), so what is read back is kept a day inside those limits."""
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 #: The last day a user may give, in the time zone they give it in.
 LAST_DAY = dt.date(2099, 12, 31)
+#: The first day a user may type where a day is asked (a filter, a machine page's period): nothing the product holds
+#: is older, and a day this far from the limits can be shifted into any time zone.
+FIRST_DAY = dt.date(1900, 1, 1)
 
 #: Every instant between these two can be shown in any time zone (offsets stay within a day).
 EARLIEST_SHOWN = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
@@ -21,6 +26,15 @@ def after_last_day(moment: dt.datetime | dt.date) -> bool:
     """The date lies after 31 December 2099, read where it was given (an aware datetime's own time zone)."""
     day = moment.date() if isinstance(moment, dt.datetime) else moment
     return day > LAST_DAY
+
+
+def validate_day(value: dt.date) -> None:
+    """For form fields where a day is typed: between 1 January 1900 and 31 December 2099."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if day > LAST_DAY:
+        raise ValidationError(_("Give a date no later than 31 December 2099."), code="after_last_day")
+    if day < FIRST_DAY:
+        raise ValidationError(_("Give a date no earlier than 1 January 1900."), code="before_first_day")
 
 
 def showable(moment: dt.datetime | None) -> dt.datetime | None:

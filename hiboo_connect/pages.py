@@ -6,7 +6,7 @@ errors."""
 from collections.abc import Callable
 
 from django.forms.renderers import TemplatesSetting
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
@@ -111,3 +111,10 @@ class FormRenderer(TemplatesSetting):
 
     form_template_name = "portal/form.html"
     field_template_name = "portal/field.html"
+
+
+def form_refused(form) -> HttpResponseBadRequest:
+    """400 for a download whose form is invalid (a crafted filter or period): a file of something else than what was
+    asked would mislead, so the answer says, field by field, what is wrong."""
+    lines = [f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items() if name in form.fields]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")

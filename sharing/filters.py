@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from fleet.selectors import workspaces_of
+from hiboo_connect.dates import validate_day
 
 from . import selectors
 from .lifecycle import SharingStatus
@@ -42,8 +43,13 @@ class SharingFilterSet(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         label=_("Period"), choices=Period.choices, method="filter_period", empty_label=_("Any time")
     )
-    date_from = django_filters.DateFilter(label=pgettext_lazy("date range", "From"), method="filter_date_from")
-    date_to = django_filters.DateFilter(label=pgettext_lazy("date range", "To"), method="filter_date_to")
+    # A typed day outside 1900-2099 is refused next to its field (DESIGN §3), never shifted into a time zone.
+    date_from = django_filters.DateFilter(
+        label=pgettext_lazy("date range", "From"), method="filter_date_from", validators=[validate_day]
+    )
+    date_to = django_filters.DateFilter(
+        label=pgettext_lazy("date range", "To"), method="filter_date_to", validators=[validate_day]
+    )
     workspace = django_filters.ModelChoiceFilter(
         label=_("Workspace"),
         queryset=workspaces_of(None),  # replaced by the organisation's workspaces in __init__

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.portal import organisation_page
 from audit.timeline import audit_timeline
+from hiboo_connect import pages
 
 from .. import charts, exports, telemetry
 from ..access import scope_for, sharing_facts
@@ -257,7 +258,9 @@ def machine_readings_export(request, machine_id):
     """Everything visible of the period as one CSV, streamed, in time order (fleet.exports lays it out), in the
     organisation's zone. Three queries, each read through the page's access scope."""
     view = MachineView(request, machine_id)
-    period, _form = view.period(request.GET)
+    period, form = view.period(request.GET)
+    if form.is_bound and not form.is_valid():
+        return pages.form_refused(form)
     read = {
         "organisation": view.organisation,
         "machine": view.machine,

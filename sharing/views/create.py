@@ -1,6 +1,8 @@
 """Creating a sharing: the form, its machine picker searched in place, the overlaps with other sharings shown as the
 dates are typed, and the recipient typeahead from the organisation's contacts."""
 
+import uuid
+
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -40,7 +42,16 @@ def _picker_machines(organisation, *, query: str = "", workspace=None, selected_
 
 
 def _selected_machine_ids(data) -> list[str]:
-    return [value for value in data.getlist("machines") if value]
+    """The machine ids ticked, leaving out anything that is not one (a crafted value): the form names the error."""
+    return [value for value in data.getlist("machines") if _is_uuid(value)]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _overlaps(organisation, form_data):
@@ -153,7 +164,8 @@ def sharing_create_overlaps(request):
 @require_GET
 def contact_suggestions(request):
     """The recipient typeahead: the organisation's contacts matching what was typed."""
-    query = request.GET.get("recipient_email", "")
+    # A NUL character can match nothing (PostgreSQL cannot even compare it): drop it rather than fail.
+    query = request.GET.get("recipient_email", "").replace("\x00", "")
     contacts = contacts_search(organisation=request.organisation, query=query) if query.strip() else []
     return render(request, "sharing/sharing_form.html#suggestions", {"contacts": contacts, "query": query})
 

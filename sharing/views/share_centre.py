@@ -154,6 +154,8 @@ def share_centre_export(request):
     time zone."""
     organisation = request.organisation
     filterset = SharingFilterSet(_list_data(request), organisation=organisation)
+    if not filterset.is_valid():
+        return pages.form_refused(filterset.form)  # the list shows the same refusal on its field
     sharings = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.sharings_filename()}"'
