@@ -5,11 +5,11 @@ import math
 
 from django.utils.functional import cached_property
 from django.utils.translation import ngettext
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from hiboo_connect.api.errors import ApiError
+from hiboo_connect.api.parsers import JsonParser
 
 from .actors import Actor
 from .authentication import ApiKeyAuthentication, ApiKeyPermission
@@ -20,7 +20,7 @@ class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [ApiKeyPermission]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
     throttle_classes = [ApiKeyRateThrottle]
     #: Field names used by the services (DomainError.field) → the names the API client sent.
     domain_field_names: dict[str, str] = {}

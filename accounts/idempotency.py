@@ -50,8 +50,8 @@ def _fingerprint(request) -> str:
     raw = request._request.body
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        body = raw
+    except (ValueError, RecursionError):
+        body = raw  # not JSON (or nested past the stack): compared as sent; the parser refuses it anyway
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -2,10 +2,10 @@
 trailing Z), and free-form properties that the database can always store."""
 
 import datetime as dt
+import re
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,12 +21,34 @@ def format_instant(value: dt.datetime | None) -> str | None:
     return text + "Z"
 
 
+#: Seconds may carry up to nine decimals (nanoseconds, as many clients send); the database keeps microseconds.
+FRACTION = re.compile(r"(?<=:\d\d)[.,](\d+)")
+MAX_FRACTION_DIGITS = 9
+INSTANT_DESCRIPTION = (
+    "ISO 8601 with a time zone, for example 2026-07-01T08:00:00Z or 2026-07-01T10:00:00+02:00. Fractions of a second "
+    "up to nanoseconds (nine digits) are accepted and truncated to microseconds; more digits are refused. Answers "
+    "are in UTC with a trailing Z."
+)
+
+
+def _truncate_fraction(text: str) -> str:
+    """Nanoseconds (and anything down to the tenth of a second) explicitly truncated to microseconds."""
+    match = FRACTION.search(text)
+    if match is None:
+        return text
+    digits = match.group(1)
+    if len(digits) > MAX_FRACTION_DIGITS:
+        raise ValueError(_("Give fractions of a second with at most nine digits (nanoseconds)."))
+    return text[: match.start(1)] + digits[:6] + text[match.end(1) :]
+
+
 def parse_instant(value) -> dt.datetime:
     """An aware datetime from ISO 8601 text, in UTC. Raises ValueError with a message for the client."""
     if not isinstance(value, str):
         raise ValueError(_("Give a date and time as ISO 8601 text, with a time zone."))
+    text = _truncate_fraction(value.strip())
     try:
-        parsed = parse_datetime(value.strip())
+        parsed = parse_datetime(text)
     except ValueError:
         parsed = None
     if parsed is None:
@@ -39,9 +61,10 @@ def parse_instant(value) -> dt.datetime:
         raise ValueError(_("This date is out of range.")) from None
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+@extend_schema_field({"type": "string", "format": "date-time", "description": INSTANT_DESCRIPTION})
 class InstantField(serializers.Field):
-    """An instant: ISO 8601 with a time zone in requests (a naive value is refused), UTC with Z in responses."""
+    """An instant: ISO 8601 with a time zone in requests (a naive value is refused; nanoseconds are truncated to
+    microseconds, more than nine decimals refused), UTC with Z in responses."""
 
     def to_internal_value(self, data):
         try:
