@@ -231,8 +231,8 @@ class TelemetryBuffer:
 
 def _day_origin(day: dt.date) -> dt.datetime:
     """Local midnight of `day` in UTC (shifts run in daytime, far from the 2–3 am clock changes)."""
-    offset = LOCAL.utcoffset(dt.datetime(day.year, day.month, day.day, 12))
-    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    # UTC midnight minus the offset in force at local noon, written without a naive datetime.
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=LOCAL).astimezone(UTC) - dt.timedelta(hours=12)
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
