@@ -68,7 +68,7 @@ class User(AbstractUser):
     """A person. E-mail is the login; a user belongs to at most one organisation (none only between sign-up and
     naming their organisation)."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # e-mail is the login: the user has no username
     email = models.EmailField(_("e-mail address"), unique=True)
     organisation = models.ForeignKey(
         Organisation,
@@ -90,7 +90,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[assignment,misc]  # ours: e-mail logins, not AbstractUser's usernames
 
     class Meta:
         verbose_name = _("user")
@@ -111,7 +111,7 @@ class User(AbstractUser):
     def preferred_language(self) -> str:
         if self.language:
             return self.language
-        if self.organisation_id:
+        if self.organisation is not None:
             return self.organisation.language
         return Language.ENGLISH
 

@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -159,7 +160,7 @@ def api_key_create(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", _("Give the key a name."), field="name")
-    if len(name) > ApiKey._meta.get_field("name").max_length:
+    if len(name) > cast(int, ApiKey._meta.get_field("name").max_length):
         raise InvalidInput("name_too_long", _("The name is too long (100 characters at most)."), field="name")
     if role not in ApiKeyRole.values:
         raise InvalidInput("invalid_role", _("Choose admin or viewer."), field="role")
@@ -295,7 +296,7 @@ def _clean_organisation_fields(*, name: str, timezone_name: str, language: str) 
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", _("Give the organisation a name."), field="name")
-    if len(name) > Organisation._meta.get_field("name").max_length:
+    if len(name) > cast(int, Organisation._meta.get_field("name").max_length):
         raise InvalidInput("name_too_long", _("The name is too long (200 characters at most)."), field="name")
     if timezone_name not in TIMEZONE_NAMES:
         raise InvalidInput("invalid_timezone", _("Choose a time zone from the list."), field="timezone")
@@ -339,7 +340,7 @@ def _require_another_admin(member: User) -> None:
     same moment cannot both succeed."""
     admins = list(
         User.objects.select_for_update()
-        .filter(organisation_id=member.organisation_id, role=Role.ADMIN, is_active=True)
+        .filter(organisation=member.organisation, role=Role.ADMIN, is_active=True)
         .values_list("pk", flat=True)
     )
     if set(admins) - {member.pk}:
@@ -478,7 +479,7 @@ def colleague_invitation_refusal(*, invitation: ColleagueInvitation, user: User 
             _("This invitation is addressed to %(email)s; log in with that address to accept it.")
             % {"email": invitation.email},
         )
-    if user.organisation_id is not None:
+    if user.organisation is not None:
         return RuleConflict(
             "already_in_organisation",
             _("You already belong to %(organisation)s: a user belongs to one organisation only.")

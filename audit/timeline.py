@@ -5,7 +5,7 @@ audit_timeline.html. What a field is called and how its values read is registere
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -53,17 +53,17 @@ def _describe(change: dict, fields: Mapping[str, AuditField], names: Mapping[str
 
 def _resolved_names(events: list[AuditEvent], organisation) -> dict[str, Mapping[str, str]]:
     """For each field that refers to other rows, their names, in one query per field for the whole page."""
-    wanted: dict[str, tuple[AuditField, set[str]]] = {}
+    wanted: dict[str, tuple[Callable[[Any, set[str]], Mapping[str, str]], set[str]]] = {}
     for event in events:
         fields = audit_fields(event.target_type)
         for change in event.changes or []:
             field = fields.get(change.get("field", ""))
             if field is None or field.resolve is None:
                 continue
-            ids = wanted.setdefault(change["field"], (field, set()))[1]
+            ids = wanted.setdefault(change["field"], (field.resolve, set()))[1]
             for value in (change.get("before"), change.get("after")):
                 ids.update(str(item) for item in (value if isinstance(value, list) else [value]) if item)
-    return {name: field.resolve(organisation, ids) for name, (field, ids) in wanted.items() if ids}
+    return {name: resolve(organisation, ids) for name, (resolve, ids) in wanted.items() if ids}
 
 
 def audit_timeline(

@@ -78,14 +78,14 @@ def seed_demo(
     rows = seed_telemetry(demo_machines, organisations, days=days, now=now, progress=progress)
     seconds["telemetry"] = time.monotonic() - clock
 
-    by_status = Counter()
+    by_status: Counter[tuple[str, str]] = Counter()
     for organisation in organisations.values():
         for status in sharings_outgoing(organisation).values_list("status", flat=True):
             by_status[organisation.name, status] += 1
     names = {spec.key: spec.name for spec in ORGANISATIONS}
     return DemoSummary(
         logins=[
-            DemoLogin(user.email, DEMO_PASSWORD, Role(user.role).label, names[user.organisation]) for user in USERS
+            DemoLogin(user.email, DEMO_PASSWORD, str(Role(user.role).label), names[user.organisation]) for user in USERS
         ],
         organisations_created=organisations_created,
         machines=len(demo_machines),

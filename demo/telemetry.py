@@ -34,7 +34,7 @@ DEF_PER_FUEL = 0.04  # litres of diesel exhaust fluid per litre of fuel
 CHUNK_ROWS = 20_000
 
 #: Counters carried from day to day, with the number of decimals they are stored with.
-STATE_PRECISION = {
+STATE_PRECISION: dict[str, int] = {
     Metric.OPERATING_HOURS: 2,
     Metric.IDLE_HOURS: 2,
     Metric.FUEL_USED: 1,
@@ -82,7 +82,7 @@ class DemoMachine:
     def state_metrics(self) -> list[str]:
         """The counters this machine reports."""
         model = self.model
-        metrics = [Metric.OPERATING_HOURS, Metric.IDLE_HOURS]
+        metrics: list[str] = [Metric.OPERATING_HOURS, Metric.IDLE_HOURS]
         if model.has_fuel:
             metrics += [Metric.FUEL_USED, Metric.FUEL_REMAINING]
         if model.has_def:
@@ -114,7 +114,7 @@ def initial_state(machine: DemoMachine, day: dt.date) -> dict[str, float]:
     hours = years * machine_class.annual_hours * rng.uniform(0.7, 1.2)
     idle = hours * sum(machine_class.idle_share) / 2
     work = hours - idle
-    values = {
+    values: dict[str, float] = {
         Metric.OPERATING_HOURS: hours,
         Metric.IDLE_HOURS: idle,
         Metric.FUEL_USED: (work + idle * IDLE_BURN) * machine_class.burn,

@@ -18,7 +18,7 @@ from accounts.actors import Actor
 from accounts.models import Organisation, Role, User
 from accounts.services import organisation_create
 from fleet.data_packs import DataPack
-from fleet.models import Workspace
+from fleet.models import Machine, Workspace
 from fleet.selectors import machines_owned_by, workspaces_of
 from fleet.services import machine_create, workspace_create
 from hiboo_connect.errors import InvalidInput
@@ -79,7 +79,7 @@ LANGUAGES = {RENTAL: "en", CONTRACTOR: "fr", QUARRY: "fr"}
 def _ensure_user(spec: DemoUser, organisation: Organisation | None, *, now: dt.datetime) -> tuple[User, bool]:
     user = User.objects.filter(email=spec.email).select_related("organisation").first()
     created = user is None
-    if created:
+    if user is None:
         user = User.objects.create_user(
             spec.email,
             DEMO_PASSWORD,
@@ -106,9 +106,9 @@ def ensure_organisations(*, now: dt.datetime) -> tuple[dict[str, Organisation], 
             )
             created += 1
         organisations[spec.key] = organisation
-    for spec in USERS:
-        if not spec.joins_by_invitation:
-            _ensure_user(spec, organisations[spec.organisation], now=now)
+    for user_spec in USERS:
+        if not user_spec.joins_by_invitation:
+            _ensure_user(user_spec, organisations[user_spec.organisation], now=now)
     return organisations, created
 
 
@@ -193,10 +193,10 @@ def ensure_machines(
     now: dt.datetime,
 ) -> tuple[list[DemoMachine], int]:
     """Create the machines that are missing (a machine is known by its make and serial number)."""
-    existing = {}
+    existing: dict[tuple[str, str], Machine] = {}
     for organisation in organisations.values():
-        for machine in machines_owned_by(organisation):
-            existing[machine.make, machine.serial_number] = machine
+        for owned in machines_owned_by(organisation):
+            existing[owned.make, owned.serial_number] = owned
     machines, created = [], 0
     for spec in machine_specs(count):
         model = spec.model
@@ -488,7 +488,7 @@ class Timeline:
     def __init__(self, now: dt.datetime):
         self.now = now
         self.today = now.astimezone(LOCAL).date()
-        self._events: list[tuple[dt.datetime, int, int, Callable[[], object]]] = []
+        self._events: list[tuple[dt.datetime, int, int, Callable[[dt.datetime], object]]] = []
 
     def at(self, moment: Moment) -> dt.datetime:
         days, hour = moment
@@ -556,7 +556,7 @@ def ensure_sharings(
 
             timeline.add(timeline.at(plan.stop), stop)
         if plan.extend_to:
-            when, new_end = plan.extend_to
+            extend_at, new_end = plan.extend_to
 
             def extend(now, plan=plan, made=made, new_end=new_end):
                 for sharing in made:
@@ -567,9 +567,9 @@ def ensure_sharings(
                         now=now,
                     )
 
-            timeline.add(timeline.at(when), extend)
+            timeline.add(timeline.at(extend_at), extend)
         if plan.rename:
-            when, name, workspace_name = plan.rename
+            rename_at, name, workspace_name = plan.rename
             beneficiary_key = plan.recipient
 
             def rename(
@@ -592,7 +592,7 @@ def ensure_sharings(
                     now=now,
                 )
 
-            timeline.add(timeline.at(when), rename)
+            timeline.add(timeline.at(rename_at), rename)
 
     # Julie Garnier signs up two days after the rental company invited her, and her pending sharing attaches.
     late = next(user for user in USERS if user.joins_by_invitation)

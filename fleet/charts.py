@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils import formats
@@ -110,7 +111,7 @@ def bar_chart(
     unit: str,
     period: Period,
     values: dict[dt.date, float | None],
-    unshared: list[Window] = (),
+    unshared: Sequence[Window] = (),
 ) -> SafeString:
     """One bar per day (a day without readings has none); hatched bands where the data was not shared."""
     days = period.days
@@ -152,7 +153,7 @@ def level_chart(
     period: Period,
     stats: dict[dt.date, DayStats],
     maximum: float = 100.0,
-    unshared: list[Window] = (),
+    unshared: Sequence[Window] = (),
 ) -> SafeString:
     """The daily mean as a line over the band from the day's lowest to its highest reading."""
     days = period.days

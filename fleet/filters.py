@@ -31,7 +31,7 @@ class MachineFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Machine
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, data=None, *, organisation: Organisation, **kwargs):
         self.organisation = organisation

@@ -209,7 +209,7 @@ def machine_fault_codes(
 
 def machine_readings_in_period(
     *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
-) -> QuerySet[Reading]:
+) -> QuerySet[Reading, tuple[dt.datetime, str, float]]:
     """The visible readings of the period, for the CSV export, in time order."""
     return (
         readings_visible_to(
@@ -227,7 +227,7 @@ def machine_readings_in_period(
 
 def machine_positions_in_period(
     *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
-) -> QuerySet[Position]:
+) -> QuerySet[Position, tuple[dt.datetime, float, float, float | None]]:
     """The visible positions of the period, for the CSV export, in time order."""
     return (
         positions_visible_to(
@@ -240,7 +240,7 @@ def machine_positions_in_period(
 
 def machine_fault_codes_in_period(
     *, organisation: Organisation, machine: Machine, period: Period, now=None, scope=None
-) -> QuerySet[FaultCode]:
+) -> QuerySet[FaultCode, tuple[dt.datetime, str, str, str, str]]:
     """The visible fault codes of the period, for the CSV export, in time order."""
     return (
         fault_codes_visible_to(

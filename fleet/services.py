@@ -3,6 +3,7 @@ NOTHING)."""
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Organisation
 from audit.services import audit_record
-from hiboo_connect.errors import InvalidInput
+from hiboo_connect.errors import InvalidInput, NotAllowed
 
 from .audit import AuditAction, AuditTarget
 from .models import FaultCode, Machine, Position, Reading, Workspace
@@ -26,7 +27,7 @@ def _clean_workspace_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", _("Give the workspace a name."), field="name")
-    if len(name) > Workspace._meta.get_field("name").max_length:
+    if len(name) > cast(int, Workspace._meta.get_field("name").max_length):
         raise InvalidInput("name_too_long", _("The name is too long (120 characters at most)."), field="name")
     return name
 
@@ -47,11 +48,14 @@ def _audit_workspace(
 
 @transaction.atomic
 def workspace_create(*, actor: Actor, name: str, now: dt.datetime | None = None) -> Workspace:
-    actor.require_admin_of(actor.organisation)
+    organisation = actor.organisation
+    if organisation is None:  # the system acts for an organisation it is given; a workspace needs one
+        raise NotAllowed("not_your_organisation", _("This belongs to another organisation."))
+    actor.require_admin_of(organisation)
     name = _clean_workspace_name(name)
     try:
         with transaction.atomic():
-            workspace = Workspace.objects.create(organisation=actor.organisation, name=name)
+            workspace = Workspace.objects.create(organisation=organisation, name=name)
     except IntegrityError:
         raise InvalidInput("name_taken", _("A workspace with this name already exists."), field="name") from None
     _audit_workspace(

@@ -16,7 +16,8 @@ from hiboo_connect.errors import DomainError, NotAllowed
 def fragment_requested(request: HttpRequest) -> bool:
     """htmx asks for a part of the page to swap in. A history restore (htmx's cache of the page missed) wants the
     whole page, like a plain request."""
-    return bool(getattr(request, "htmx", False)) and not request.htmx.history_restore_request
+    htmx = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def render_page(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 
 from django.db.models import F
 from django.utils import timezone
@@ -49,7 +50,7 @@ def _send_email(message: Message) -> bool:
 
 
 #: How each channel sends a message; False means the subject is gone. A webhook channel will be one more entry.
-SENDERS = {Channel.EMAIL: _send_email}
+SENDERS: dict[str, Callable[[Message], bool]] = {Channel.EMAIL: _send_email}
 
 
 def message_deliver(message_id) -> dt.datetime | None:

@@ -40,7 +40,7 @@ def message_queue(
                 key=key,
                 kind=kind,
                 channel=message_kind_.channel,
-                organisation=organisation,
+                organisation_id=organisation.pk,
                 subject_type=message_kind_.subject_type,
                 subject_id=subject_id,
                 recipient=recipient,

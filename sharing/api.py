@@ -2,6 +2,7 @@
 the one SharingFilterSet, writes through sharing.services, and the rules live there."""
 
 import re
+from typing import cast
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -182,7 +183,8 @@ def _sharings_queryset(queryset):
 
 
 def _serialize_sharings(sharings, now) -> list[dict]:
-    return SharingSerializer(sharings, many=True, context={"now": now}).data
+    # many=True makes a list serializer, whose data is a list (the stubs type every serializer's data as a dict).
+    return cast(list[dict], SharingSerializer(sharings, many=True, context={"now": now}).data)
 
 
 def _overlap_warnings(*, organisation, machine_ids, start_at, end_at) -> list[dict]:

@@ -41,7 +41,7 @@ def _moment(value) -> str:
 
 def _status(value) -> str:
     try:
-        return SharingStatus(value).label
+        return str(SharingStatus(value).label)
     except ValueError:
         return str(value)
 

@@ -79,7 +79,7 @@ class SharingFilterSet(django_filters.FilterSet):
     )
 
     class Meta:
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, data=None, *, organisation: Organisation, now: dt.datetime | None = None, **kwargs):
         self.organisation = organisation

@@ -2,12 +2,14 @@
 lifecycle.py's. Dates are typed in the active time zone (the organisation's) and come out as aware datetimes."""
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fleet.data_packs import ALL_DATA_PACKS, DataPack
+from fleet.models import Machine
 from fleet.selectors import machines_owned_by, workspaces_of
 
 from . import lifecycle
@@ -44,6 +46,8 @@ def to_the_minute(moment: dt.datetime | None) -> dt.datetime | None:
 
 class SharingFieldsMixin:
     """Reads the property fields back into the `properties` mapping the services take."""
+
+    cleaned_data: dict[str, Any]  # the form's, which this mixes into
 
     def typed_properties(self) -> dict[str, str]:
         return {key: self.cleaned_data.get(field, "") for field, key, _label in PROPERTY_FIELDS}
@@ -85,7 +89,7 @@ class SharingCreateForm(SharingFieldsMixin, forms.Form):
     )
     notification_enabled = forms.BooleanField(label=_("Notify the recipient by e-mail"), required=False, initial=True)
     machines = forms.ModelMultipleChoiceField(
-        label=_("Machines"), queryset=machines_owned_by(None), widget=forms.CheckboxSelectMultiple, required=False
+        label=_("Machines"), queryset=Machine.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
     )
     one_per_machine = forms.BooleanField(
         label=_("One sharing per machine"),
@@ -137,7 +141,7 @@ class Lock:
 
     def __init__(self, refusal: lifecycle.Refusal | None):
         self.locked = refusal is not None and refusal.conflict
-        self.reason = refusal.message if self.locked else ""
+        self.reason = refusal.message if refusal is not None and refusal.conflict else ""
 
 
 def sharing_locks(sharing: Sharing, now: dt.datetime) -> dict[str, Lock]:
@@ -174,14 +178,15 @@ class SharingEditForm(SharingFieldsMixin, forms.Form):
             "data_packs": list(sharing.data_packs),
             **{field: properties.get(key, "") for field, key, _label in PROPERTY_FIELDS},
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.sharing = sharing
         _add_property_fields(self)
         self.locks = sharing_locks(sharing, now)
         for name, lock in self.locks.items():
             if lock.locked:
                 self.fields[name].disabled = True
-        if sharing.beneficiary_id is not None:
+        if sharing.beneficiary is not None:
             # Once the beneficiary is known, its name is the organisation's own.
             self.fields["recipient_organisation_name"].disabled = True
             self.fields["recipient_email"].help_text = _("Another user of %(organisation)s.") % {

@@ -112,7 +112,7 @@ def _queue_for_recipient(sharing: Sharing, *, message: str, key: str, extra: dic
         return None
     recipient = User.objects.filter(email=sharing.recipient_email).select_related("organisation").first()
     language = recipient.preferred_language if recipient is not None else sharing.owner.language
-    time_zone = sharing.beneficiary.timezone if sharing.beneficiary_id is not None else sharing.owner.timezone
+    time_zone = sharing.beneficiary.timezone if sharing.beneficiary is not None else sharing.owner.timezone
     return message_queue(
         key=key,
         kind=message,
@@ -141,7 +141,7 @@ def sharing_context(sharing: Sharing) -> dict:
         "sharing_id": str(sharing.pk),
         "reference": sharing.reference,
         "owner": sharing.owner.name,
-        "beneficiary": sharing.beneficiary.name if sharing.beneficiary_id else sharing.recipient_organisation_name,
+        "beneficiary": sharing.beneficiary.name if sharing.beneficiary else sharing.recipient_organisation_name,
         "beneficiary_known": sharing.beneficiary_id is not None,
         "recipient_email": sharing.recipient_email,
         "sender": sharing.sender_label,

@@ -104,7 +104,7 @@ class Sharing(models.Model):
     sender_label = models.CharField(_("sent by"), max_length=255, help_text=_("User e-mail or API key name."))
     recipient_email = models.EmailField(_("recipient"))
     recipient_organisation_name = models.CharField(_("recipient's organisation"), max_length=200, blank=True)
-    machines = models.ManyToManyField(
+    machines: models.ManyToManyField[Machine, SharingMachine] = models.ManyToManyField(
         Machine, verbose_name=_("machines"), through="SharingMachine", related_name="sharings"
     )
     reference = models.CharField(_("reference"), max_length=255, blank=True)

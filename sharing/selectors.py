@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models import Window as WindowExpression
@@ -33,7 +34,7 @@ from .models import (
 # --- sharings --------------------------------------------------------------------------------------------------------
 
 
-def sharings_outgoing(organisation: Organisation) -> QuerySet[Sharing]:
+def sharings_outgoing(organisation: Organisation) -> SharingQuerySet:
     return Sharing.objects.filter(owner=organisation)
 
 
@@ -112,7 +113,7 @@ def sharings_by_machine(
     if max_sharings is not None:
         # Rank each machine's sharings newest first and count them in the same query (window functions), so the cap
         # costs no query per machine.
-        by_machine = {"partition_by": [F("machine_id")]}
+        by_machine: dict[str, Any] = {"partition_by": [F("machine_id")]}
         newest_first = [F("sharing__start_at").desc(), F("sharing__created_at").desc(), F("sharing__pk").desc()]
         rows = rows.annotate(
             rank=WindowExpression(RowNumber(), order_by=newest_first, **by_machine),
@@ -124,7 +125,8 @@ def sharings_by_machine(
         machines[link.machine_id] = link.machine
         sharings_of[link.machine_id].append(link.sharing)
         if max_sharings is not None:
-            left_out[link.machine_id] = link.machine_total - max_sharings if link.machine_total > max_sharings else 0
+            total: int = link.machine_total  # type: ignore[attr-defined]  # annotated by the query above
+            left_out[link.machine_id] = total - max_sharings if total > max_sharings else 0
     # The beneficiary knows received machines under the names it gave them.
     names = dict(
         ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -205,7 +205,7 @@ def sharing_create(
     properties: Mapping[str, Any] | None = None,
     data_packs: Iterable[str] | None = None,
     notification_enabled: bool = True,
-    start_at: datetime,
+    start_at: datetime | str | None,
     end_at: datetime | None = None,
     one_per_machine: bool = False,
     now: datetime | None = None,
@@ -336,7 +336,7 @@ def sharing_update(
         diff.append(("status", old_status, sharing.status))
     sharing.updated_at = now
     sharing.save()
-    if sharing.beneficiary_id is not None and before["beneficiary"] is None:
+    if before["beneficiary"] is None and sharing.beneficiary is not None:
         _receive_machines(beneficiary=sharing.beneficiary, machines=sharing.machines.all(), now=now)
     if sharing.beneficiary_id is not None:
         contact_record(
@@ -389,7 +389,7 @@ def _updatable_values(sharing: Sharing) -> dict[str, Any]:
 def _apply_dates(*, sharing: Sharing, changes: Mapping[str, Any], status: str, now: datetime) -> None:
     """The new start and end, each checked against the rules only if it changes, and against the other's new value."""
     new_start = _clean_datetime(changes["start_at"], "start_at") if "start_at" in changes else sharing.start_at
-    if "start_at" in changes and new_start is None:
+    if new_start is None:  # only a change can remove it: a stored sharing always has a start
         raise InvalidInput("start_required", _("Give a start date."), field="start_at")
     new_end = _clean_datetime(changes["end_at"], "end_at") if "end_at" in changes else sharing.end_at
     if new_start != sharing.start_at:
@@ -461,7 +461,7 @@ def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation
                 "The new recipient must be a user of %(organisation)s. To share with another organisation, "
                 "create a new sharing."
             )
-            % {"organisation": sharing.beneficiary.name},
+            % {"organisation": cast(Organisation, sharing.beneficiary).name},
             field="recipient_email",
         )
     sharing.recipient_email = email
@@ -546,11 +546,11 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | Non
     for sharing in candidates:
         old_status = sharing.status
         sharing.beneficiary = user.organisation
-        sharing.recipient_organisation_name = user.organisation.name
+        sharing.recipient_organisation_name = cast(Organisation, user.organisation).name
         sharing.status = sharing.status_at(now)
         sharing.updated_at = now
         sharing.save(update_fields=["beneficiary", "recipient_organisation_name", "status", "updated_at"])
-        _receive_machines(beneficiary=user.organisation, machines=sharing.machines.all(), now=now)
+        _receive_machines(beneficiary=cast(Organisation, user.organisation), machines=sharing.machines.all(), now=now)
         contact_record(organisation=sharing.owner, email=sharing.recipient_email, known_organisation=user.organisation)
         audit_record(
             actor=actor,

@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlparse
 
 import pytest
@@ -156,6 +157,10 @@ def walk(resolver=None, levels=(), namespace=""):
 ROUTES = list(walk())
 
 
+def _chosen_value(names: list[str], chosen: tuple[str, ...], match: re.Match) -> str:
+    return chosen[names.index(match[1])]
+
+
 def _level_path(pattern, values: dict) -> str:
     """The path of one level of a pattern, its arguments filled in from `values` (or from SAMPLE_VALUES)."""
     text = str(pattern)
@@ -170,7 +175,7 @@ def _level_path(pattern, values: dict) -> str:
     names = list(regex.groupindex)
     named_group = r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)"
     for chosen in itertools.product(*[[values[name]] if name in values else SAMPLE_VALUES for name in names]):
-        path = re.sub(named_group, lambda match, chosen=chosen: chosen[names.index(match[1])], text)
+        path = re.sub(named_group, partial(_chosen_value, names, chosen), text)
         path = path.removeprefix("^").removesuffix("$")
         if regex.fullmatch(path):
             return path

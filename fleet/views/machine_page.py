@@ -2,6 +2,7 @@
 of the period. What a beneficiary sees is bounded by its access scope (fleet/access.py). Reads through selectors."""
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
@@ -110,7 +111,7 @@ def _latest_values(view: MachineView):
     )
     groups = []
     for pack, label in DataPack.choices:
-        values = []
+        values: list[dict[str, Any]] = []
         for metric, info in METRICS.items():
             if info.pack != pack or metric not in readings:
                 continue
@@ -120,7 +121,7 @@ def _latest_values(view: MachineView):
             else:
                 shown = _format_number(reading.value)
             values.append({"label": Metric(metric).label, "value": shown, "unit": info.unit, "at": reading.timestamp})
-        group = {"code": pack, "label": label, "shared": pack in shared, "values": values}
+        group: dict[str, Any] = {"code": pack, "label": label, "shared": pack in shared, "values": values}
         if pack == DataPack.ESSENTIAL:
             group["position"] = position
             moments = [moment for moment in (position and position.timestamp, *(v["at"] for v in values)) if moment]
@@ -156,7 +157,7 @@ def _charts(view: MachineView, period: telemetry.Period):
     result = []
     for chart_id, metric, title, unit, kind in CHARTS:
         pack = pack_of_metric(metric)
-        chart = {"id": chart_id, "title": title, "pack": DataPack(pack).label, "svg": None}
+        chart: dict[str, Any] = {"id": chart_id, "title": title, "pack": DataPack(pack).label, "svg": None}
         if pack in shared:
             unshared = view.unshared(period, pack)
             chart["unshared"] = bool(unshared)

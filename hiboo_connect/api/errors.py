@@ -4,6 +4,7 @@ Domain refusals (hiboo_connect.errors) map to their status by kind; DRF's own ex
 authentication, permissions) to theirs, with field names as the client sent them (camelCase)."""
 
 import math
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
@@ -78,7 +79,7 @@ def _validation_error_body(exc: exceptions.ValidationError) -> dict:
 
 
 def _detail_message(exc: exceptions.APIException) -> str:
-    detail = exc.detail
+    detail: Any = exc.detail
     if isinstance(detail, list) and detail:
         detail = detail[0]
     if isinstance(detail, dict):

@@ -62,7 +62,7 @@ def page_parameters(*, default_limit: int, max_limit: int) -> list[OpenApiParame
     ]
 
 
-def page_envelope(name: str, row_serializer) -> serializers.Serializer:
+def page_envelope(name: str, row_serializer) -> type[serializers.Serializer]:
     """The schema of a page of `row_serializer` rows, for drf-spectacular."""
     rows = type(
         f"{name}Page",

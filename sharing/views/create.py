@@ -37,8 +37,7 @@ def _picker_machines(organisation, *, query: str = "", workspace=None, selected_
         )
     if workspace is not None:
         matching = matching.filter(workspaces=workspace)
-    matching = list(matching.order_by("make", "model", "serial_number")[:MACHINE_PICKER_LIMIT])
-    return selected, matching
+    return selected, list(matching.order_by("make", "model", "serial_number")[:MACHINE_PICKER_LIMIT])
 
 
 def _selected_machine_ids(data) -> list[str]:

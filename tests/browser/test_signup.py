@@ -30,7 +30,7 @@ def link_in_outbox(fragment: str, to: str) -> str:
     """The link containing `fragment` in the last e-mail sent to `to`."""
     messages = [message for message in mail.outbox if to in message.to]
     assert messages, f"no e-mail to {to} in {[message.subject for message in mail.outbox]}"
-    links = [url for url in re.findall(r"https?://[^\s\"<]+", messages[-1].body) if fragment in url]
+    links = [url for url in re.findall(r"https?://[^\s\"<]+", str(messages[-1].body)) if fragment in url]
     assert links, messages[-1].body
     return links[0]
 

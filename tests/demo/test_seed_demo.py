@@ -60,6 +60,7 @@ def check_the_demo_has_three_organisations_with_an_admin_and_a_member_each(outpu
     for user in User.objects.select_related("organisation"):
         line = next(line for line in output.splitlines() if user.email in line)
         assert "sharecentre-demo" in line
+        assert user.organisation is not None
         assert user.organisation.name in line
 
 

@@ -6,6 +6,7 @@ Time is frozen at NOW (12 July 2026, 09:00 UTC) by the `clock` fixture each test
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -410,7 +411,7 @@ def test_create_data_packs(clock, admin_actor, machine, beneficiary_admin, data_
         assert error.field == "data_packs"
 
 
-PROPERTY_ROWS = [
+PROPERTY_ROWS: list[tuple[str, Any, Any]] = [
     ("none", None, {}),
     (
         "known and other keys kept, trimmed, numbers as text, empty values dropped",
