@@ -55,6 +55,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy .
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
