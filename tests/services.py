@@ -29,6 +29,8 @@ def production_settings(monkeypatch, **environment: str) -> ModuleType:
         monkeypatch.setenv(name, value)
     path = Path(__file__).resolve().parent.parent / "hiboo_connect" / "settings.py"
     spec = importlib.util.spec_from_file_location("hiboo_connect.settings_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
