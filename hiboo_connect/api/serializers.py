@@ -1,10 +1,11 @@
 """Serializer conventions of the public API."""
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
-def _json_type_error(field: serializers.Field, value) -> str | None:
+def _json_type_error(field: serializers.Field, value) -> str | Promise | None:
     """Why `value` has the wrong JSON type for `field`, or None. DRF coerces (1 → "1", "yes" → true, 1 → a UUID);
     the API takes each value only in the type its schema gives (DESIGN §6)."""
     if value is None:
