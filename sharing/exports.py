@@ -43,11 +43,12 @@ def write_sharings(out, sharings) -> None:
         _("Created at"),
     ]
     writer.writerow(csv_row(header))
+    now = timezone.now()  # the status the dates give now, never the cached column the lifecycle job may not have moved
     for sharing in sharings.iterator(chunk_size=CHUNK):
         machines = list(sharing.machines.all())
         row = [
             sharing.pk,
-            sharing.get_status_display(),
+            sharing.status_label_at(now),
             sharing.reference,
             sharing.owner.name,
             sharing.beneficiary.name if sharing.beneficiary else "",

@@ -160,6 +160,11 @@ class Sharing(models.Model):
             now=now,
         )
 
+    def status_label_at(self, now) -> str:
+        """What a person is shown: the status the dates give at `now`, never the cached column (which the lifecycle
+        job may not have moved yet)."""
+        return str(SharingStatus(self.status_at(now)).label)
+
     @property
     def window(self):
         return access_window(start_at=self.start_at, end_at=self.end_at, stopped_at=self.stopped_at)

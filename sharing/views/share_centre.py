@@ -111,6 +111,12 @@ def share_centre(request):
         page = Paginator(
             filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch()), PER_PAGE
         ).get_page(request.GET.get("page"))
+        now = timezone.now()
+        page.object_list = list(page.object_list)
+        for sharing in page.object_list:
+            # Rows show the status the dates give now; the cached column only serves the filters and counts.
+            sharing.status_now = sharing.status_at(now)
+            sharing.status_now_label = SharingStatus(sharing.status_now).label
     filtered = any(
         value for key, value in request.GET.items() if key not in ("direction", "page", "ordering", "view") and value
     )

@@ -53,6 +53,7 @@ def _sharing_context(request, sharing, **extra):
         "nav": "share_centre",
         "sharing": sharing,
         "status": status,
+        "status_label": lifecycle.SharingStatus(status).label,
         "is_owner": is_owner,
         "can_manage": can_manage,
         "can_stop": lifecycle.can_stop(status),
