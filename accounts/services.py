@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConflict
+from hiboo_connect.text import single_line
 
 from . import hooks
 from .actors import Actor
@@ -79,6 +80,7 @@ def contact_record(
     *, organisation: Organisation, email: str, organisation_name: str = "", known_organisation=None
 ) -> Contact:
     """Add a sharing's recipient to the owner's address book, or bring the entry up to date. Called by services."""
+    organisation_name = single_line(organisation_name)[:200]
     contact, created = Contact.objects.get_or_create(
         organisation=organisation,
         email=email,
@@ -101,8 +103,8 @@ def contact_record(
 def contact_update(*, actor: Actor, contact: Contact, name: str, organisation_name: str) -> Contact:
     actor.require_admin_of(contact.organisation)
     before = (contact.name, contact.organisation_name)
-    contact.name = (name or "").strip()[:200]
-    contact.organisation_name = (organisation_name or "").strip()[:200]
+    contact.name = single_line(name)[:200]
+    contact.organisation_name = single_line(organisation_name)[:200]
     contact.save(update_fields=["name", "organisation_name", "updated_at"])
     after = (contact.name, contact.organisation_name)
     changes = _changed(zip(("name", "organisation_name"), before, after, strict=True))
@@ -293,7 +295,7 @@ def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:
 
 
 def _clean_organisation_fields(*, name: str, timezone_name: str, language: str) -> tuple[str, str, str]:
-    name = (name or "").strip()
+    name = single_line(name)
     if not name:
         raise InvalidInput("name_required", _("Give the organisation a name."), field="name")
     if len(name) > cast(int, Organisation._meta.get_field("name").max_length):

@@ -13,6 +13,7 @@ from accounts.actors import Actor
 from accounts.models import Organisation
 from audit.services import audit_record
 from hiboo_connect.errors import InvalidInput, NotAllowed
+from hiboo_connect.text import single_line
 
 from .audit import AuditAction, AuditTarget
 from .models import FaultCode, Machine, Position, Reading, Workspace
@@ -24,7 +25,7 @@ BATCH_SIZE = 5000
 
 
 def _clean_workspace_name(name: str) -> str:
-    name = (name or "").strip()
+    name = single_line(name)
     if not name:
         raise InvalidInput("name_required", _("Give the workspace a name."), field="name")
     if len(name) > cast(int, Workspace._meta.get_field("name").max_length):

@@ -23,6 +23,7 @@ from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from hiboo_connect.text import single_line
 from outbox.models import Message
 from outbox.services import message_retry
 
@@ -59,7 +60,7 @@ def _clean_email(email: str, field: str = "recipient_email") -> str:
 
 
 def _clean_reference(reference: str | None) -> str:
-    reference = (reference or "").strip()
+    reference = single_line(reference)
     if len(reference) > 255:
         raise InvalidInput(
             "reference_too_long", _("The reference is too long (255 characters at most)."), field="reference"
@@ -220,7 +221,7 @@ def sharing_create(
     machines = _machines_for_sharing(owner=owner, machine_ids=machine_ids)
     recipient_email = _clean_email(recipient_email)
     beneficiary = _resolve_recipient(owner=owner, email=recipient_email)
-    recipient_organisation_name = (recipient_organisation_name or "").strip()[:200]
+    recipient_organisation_name = single_line(recipient_organisation_name)[:200]
     if beneficiary is None and not recipient_organisation_name:
         contact = owner.contacts.filter(email=recipient_email).first()
         recipient_organisation_name = contact.organisation_name if contact else ""
@@ -440,7 +441,7 @@ def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation
             )
         beneficiary = _resolve_recipient(owner=sharing.owner, email=email)
         if organisation_name is not None:
-            sharing.recipient_organisation_name = organisation_name.strip()[:200]
+            sharing.recipient_organisation_name = single_line(organisation_name)[:200]
         if beneficiary is not None:
             sharing.beneficiary = beneficiary
             sharing.recipient_organisation_name = beneficiary.name
@@ -621,7 +622,7 @@ def received_machine_update(
     actor.require_member_of(received_machine.organisation)
     now = now or timezone.now()
     if name is not None:
-        name = name.strip()
+        name = single_line(name)
         if not name:
             raise InvalidInput("name_required", _("Give the machine a name."), field="name")
         if len(name) > 200:
