@@ -220,7 +220,12 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/, which needs no server.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
+if REDIS_URL:
+    # With the broker down, queueing a task fails at the first refused connection (kombu otherwise retries for 4 s
+    # and more) and a host that does not answer is given up on after 0.3 s. The outbox keeps the message and its
+    # re-dispatch job queues it once Redis is back. The worker's own connection retries in its loop, unaffected.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"max_retries": 0, "socket_connect_timeout": 0.3}
+else:
     _celery_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),

@@ -2,6 +2,7 @@
 here too, beside the task it queues."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.utils import timezone
@@ -11,14 +12,49 @@ from . import delivery
 logger = logging.getLogger(__name__)
 
 
-def message_dispatch(message_id, *, countdown: float | None = None, expires: float | None = None) -> bool:
-    """Queue the delivery task. A broker outage must never fail the change that caused the message: the row stays
-    pending and the re-dispatch job queues it again later."""
+class BrokerCooling:
+    """After the broker refused a task, this process queues nothing for a while: the rows wait in the outbox, where the
+    re-dispatch job (every minute) finds them. A broker outage so costs a request at most one failed attempt, however
+    many messages it writes (settings make that attempt fail fast), and a busy process one attempt per period."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.time() < self.until
+
+    def start(self) -> None:
+        self.until = time.time() + self.seconds
+
+    def end(self) -> None:
+        self.until = 0.0
+
+
+#: Shorter than the re-dispatch job's period, so the job's next run tries the broker again.
+broker_cooling = BrokerCooling(seconds=30)
+
+
+def message_dispatch(
+    message_id, *, countdown: float | None = None, expires: float | None = None, while_cooling: bool = False
+) -> bool:
+    """Queue the delivery task. A broker outage must never fail or slow the change that caused the message: the row
+    stays pending and the re-dispatch job queues it again later. While the broker cools down nothing is tried, unless
+    `while_cooling` (the re-dispatch job, which is there to find out whether the broker is back)."""
+    if broker_cooling.active() and not while_cooling:
+        return False
     try:
         message_deliver_task.apply_async(args=[str(message_id)], countdown=countdown, expires=expires, retry=False)
     except Exception:
-        logger.warning("Could not queue message %s; the re-dispatch job will.", message_id, exc_info=True)
+        broker_cooling.start()
+        logger.warning(
+            "Could not queue message %s; the re-dispatch job will. Nothing is queued from this process for %d s.",
+            message_id,
+            broker_cooling.seconds,
+            exc_info=True,
+        )
         return False
+    broker_cooling.end()
     return True
 
 
@@ -27,7 +63,7 @@ def messages_redispatch(*, now=None) -> int:
     row finds nothing to claim. Returns how many were queued."""
     dispatched = 0
     for message_id in delivery.messages_due(now=now or timezone.now()):
-        if not message_dispatch(message_id, expires=delivery.REDISPATCH_EXPIRES):
+        if not message_dispatch(message_id, expires=delivery.REDISPATCH_EXPIRES, while_cooling=True):
             break  # the broker is still down: the next run tries again
         dispatched += 1
     return dispatched

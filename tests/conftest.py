@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from accounts.actors import Actor
+from outbox.tasks import broker_cooling
 from tests.factories import AdminFactory, MachineFactory, OrganisationFactory, UserFactory
 
 UTC = dt.UTC
@@ -19,6 +20,14 @@ def pytest_sessionstart(session):
 
     if os.environ.get("CI") and connection.vendor != "postgresql":
         pytest.exit(f"CI must run the tests on PostgreSQL (DATABASE_URL), not {connection.vendor}.", returncode=1)
+
+
+@pytest.fixture(autouse=True)
+def _broker_warm():
+    """A broker outage one test simulates never makes the next test's messages wait for the re-dispatch job."""
+    broker_cooling.end()
+    yield
+    broker_cooling.end()
 
 
 @pytest.fixture

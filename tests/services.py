@@ -1,7 +1,7 @@
 """Real services a test starts and stops itself, to prove what the product does when one is down.
 
 `private_redis()` runs a redis-server of the test's own on a free local port, so a test can stop it without touching
-the Redis other tests (and other runs) use. `closed_port()` is a local port nothing listens on. A missing redis-server
+the Redis other tests (and other runs) use. A missing redis-server
 binary is a failure, never a skip: the outage tests are the point."""
 
 from __future__ import annotations
@@ -43,10 +43,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def closed_port() -> int:
-    return free_port()
-
-
 @dataclass
 class PrivateRedis:
     process: subprocess.Popen
@@ -71,11 +67,12 @@ class PrivateRedis:
 
 
 @contextlib.contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
+def private_redis(port: int | None = None) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, on a free port or on `port` (to bring a stopped one back)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed (apt-get install -y redis-server): the outage tests need one.")
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
