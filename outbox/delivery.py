@@ -20,13 +20,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from .email import message_email
-from .models import Channel, Message, MessageStatus
+from .models import MAX_ATTEMPTS, Channel, Message, MessageStatus
 
 logger = logging.getLogger(__name__)
 
-#: Attempts before a message is marked failed; the waits between them double from BACKOFF_BASE up to BACKOFF_MAX
-#: (1, 2, 4, 8, 16, 32, 60 minutes: about two hours of SMTP trouble before an admin is asked to retry).
-MAX_ATTEMPTS = 8
+#: After MAX_ATTEMPTS (models.py) a message is marked failed; the waits between attempts double from BACKOFF_BASE up
+#: to BACKOFF_MAX (1, 2, 4, 8, 16, 32, 60 minutes: about two hours of SMTP trouble before an admin is asked to retry).
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_MAX = dt.timedelta(hours=1)
 #: How long a claim holds a row. The delivery task's hard time limit is well below it, so a claim only runs out when
@@ -78,7 +77,7 @@ def message_deliver(message_id) -> dt.datetime | None:
 
 
 def _record_failure(mine, *, message: Message, attempt: int, error: Exception) -> dt.datetime | None:
-    description = f"{type(error).__name__}: {error}"[:2000]
+    description = describe_error(error)[:2000]
     if _is_permanent(error) or attempt >= MAX_ATTEMPTS:
         logger.warning("Message %s failed after %d attempt(s): %s", message.key, attempt, description)
         mine.update(status=MessageStatus.FAILED, last_error=description)
@@ -87,6 +86,24 @@ def _record_failure(mine, *, message: Message, attempt: int, error: Exception) -
     logger.info("Message %s: attempt %d failed (%s); next at %s", message.key, attempt, description, retry_at)
     mine.update(next_attempt_at=retry_at, last_error=description)
     return retry_at
+
+
+def _server_text(message) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def describe_error(error: Exception) -> str:
+    """One readable line for `last_error`: the exception's name and the mail server's answer as it wrote it (its
+    code and text, decoded), never Python's repr of the bytes it sent."""
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refusals = "; ".join(
+            f"{address}: {code} {_server_text(text)}" for address, (code, text) in error.recipients.items()
+        )
+        return f"{name}: {refusals}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {error.smtp_code} {_server_text(error.smtp_error)}"
+    return f"{name}: {error}"
 
 
 def backoff(attempt: int) -> dt.timedelta:

@@ -4,8 +4,12 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .kinds import kind_choices
+
+#: Attempts before a message is marked failed (delivery.py says how they are spaced).
+MAX_ATTEMPTS = 8
 
 
 class Channel(models.TextChoices):
@@ -72,3 +76,18 @@ class Message(models.Model):
 
     def __str__(self):
         return self.key
+
+    def failure_summary(self) -> str:
+        """Why a failed message was given up, in words for the organisation's admins: refused for good by the mail
+        server (a 5xx answer, after one attempt or a few), or still failing when the attempts ran out."""
+        if self.attempts >= MAX_ATTEMPTS:
+            return ngettext(
+                "Not delivered after %(count)d attempt; the last one failed with the error below.",
+                "Not delivered after %(count)d attempts; the last one failed with the error below.",
+                self.attempts,
+            ) % {"count": self.attempts}
+        return ngettext(
+            "Refused by the mail server after %(count)d attempt; its answer is below.",
+            "Refused by the mail server after %(count)d attempts; its answer is below.",
+            self.attempts,
+        ) % {"count": self.attempts}
