@@ -5,9 +5,14 @@ app registers its kinds (kinds.py).
 
 Exactly once rests on three things: a unique key per subject, event and occurrence (a re-run writes nothing new); a
 claim by conditional update that pushes `next_attempt_at` a lease ahead (two tasks for one row never both send); and a
-task time limit shorter than the lease (a live worker never still sends when the lease runs out). A worker killed
-between the SMTP hand-off and marking the row sent is the one case that can repeat a message; its Message-ID is derived
-from the key, so the duplicate carries the same identity."""
+task time limit shorter than the lease (a live worker never still sends when the lease runs out).
+
+It holds for every step but the SMTP exchange itself, which no protocol can make atomic with our commit: a worker
+killed after the server's 250 and before the mark is committed leaves the row to the lease, and the message goes out
+twice. The row is marked the moment the server accepts, before QUIT, so that one autocommitted UPDATE is all the
+window holds, and the copy carries the same Message-ID (derived from the key), which mail clients fold. The kill drill
+(tests/outbox/test_kill_drill.py, a real worker SIGKILLed at each step) counts one delivery at every step but that
+one, two there; docs/architecture.md has the table."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import logging
 import smtplib
 from collections.abc import Callable
 
+from django.core.mail import get_connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -40,16 +46,35 @@ REDISPATCH_BATCH = 500
 REDISPATCH_EXPIRES = 600
 
 
-def _send_email(message: Message) -> bool:
+def _send_email(message: Message, accepted: Callable[[], None]) -> bool:
+    """Render, connect, hand the e-mail over, and call `accepted` as soon as the server has taken it: before QUIT,
+    so nothing but the mark lies between the server's acceptance and its commit (a worker killed while closing the
+    connection no longer sends the message twice)."""
     email = message_email(message)
     if email is None:
         return False
-    email.send(fail_silently=False)
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    try:
+        email.connection = connection
+        email.send(fail_silently=False)
+        accepted()
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("Message %s: closing the SMTP connection failed", message.key, exc_info=True)
     return True
 
 
-#: How each channel sends a message; False means the subject is gone. A webhook channel will be one more entry.
-SENDERS: dict[str, Callable[[Message], bool]] = {Channel.EMAIL: _send_email}
+#: How each channel sends a message, calling `accepted` the moment the far end has it; False means the subject is
+#: gone. A webhook channel will be one more entry.
+SENDERS: dict[str, Callable[[Message, Callable[[], None]], bool]] = {Channel.EMAIL: _send_email}
+
+
+def _mark_sent(mine) -> None:
+    """One UPDATE in autocommit: committed when it returns."""
+    mine.update(status=MessageStatus.SENT, sent_at=timezone.now(), last_error="")
 
 
 def message_deliver(message_id) -> dt.datetime | None:
@@ -67,12 +92,11 @@ def message_deliver(message_id) -> dt.datetime | None:
     attempt = message.attempts
     mine = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING, attempts=attempt)
     try:
-        if not SENDERS[message.channel](message):
+        if not SENDERS[message.channel](message, lambda: _mark_sent(mine)):
             mine.delete()  # its kind found the subject gone: nothing left to say
             return None
     except Exception as error:
         return _record_failure(mine, message=message, attempt=attempt, error=error)
-    mine.update(status=MessageStatus.SENT, sent_at=timezone.now(), last_error="")
     return None
 
 
