@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.api.conftest import ApiClient, new_api_key
 from tests.factories import AdminFactory
 from tests.services import private_redis, production_settings
 
@@ -63,3 +64,10 @@ def test_the_cache_answers_misses_with_redis_stopped(redis_cache):
     redis_cache.stop()
     cache.set("key", "value")
     assert cache.get("key") is None
+
+
+def test_the_api_serves_a_key_with_redis_stopped(client, owner_org, redis_cache):
+    """The rate limit per key counts in the shared cache: with Redis down nobody is limited, nobody refused."""
+    api = ApiClient(new_api_key(owner_org, "ERP sync")[1], client)
+    redis_cache.stop()
+    assert api.get("sharings").status_code == 200
