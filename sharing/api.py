@@ -265,9 +265,7 @@ class SharingListView(ApiView):
         for api_name, filter_name in SHARING_FILTERS.items():
             if api_name in request.query_params:
                 data.setlist(filter_name, request.query_params.getlist(api_name))
-        filterset = SharingFilterSet(
-            data, organisation=self.organisation, queryset=selectors.sharings_visible_to(self.organisation)
-        )
+        filterset = SharingFilterSet(data, organisation=self.organisation)
         if not filterset.is_valid():
             names = {filter_name: api_name for api_name, filter_name in SHARING_FILTERS.items()}
             raise serializers.ValidationError(

@@ -84,7 +84,11 @@ class SharingFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, *, organisation: Organisation, now: dt.datetime | None = None, **kwargs):
         self.organisation = organisation
         self.now = now or timezone.now()
-        kwargs.setdefault("queryset", selectors.sharings_visible_to(organisation))
+        # One direction starts from its own queryset (`owner = X`, or `beneficiary = X`), never from both sides ANDed
+        # with one: PostgreSQL estimates `(owner = X OR beneficiary = X) AND owner = X` as if the two were independent
+        # (a hundredth of the rows), picks nested loops for 10,000 rows, and no index serves the order of an OR.
+        self.direction = (data or {}).get("direction") if "queryset" not in kwargs else None
+        kwargs.setdefault("queryset", self._sharings_of_direction(organisation, self.direction))
         super().__init__(data, **kwargs)
         self.filters["workspace"].queryset = workspaces_of(organisation)
 
@@ -94,7 +98,17 @@ class SharingFilterSet(django_filters.FilterSet):
         ordering = [*queryset.query.order_by] or ["-start_at"]
         return queryset.order_by(*ordering, "-created_at", "pk")
 
+    @staticmethod
+    def _sharings_of_direction(organisation, direction):
+        if direction == Direction.OUTGOING:
+            return selectors.sharings_outgoing(organisation)
+        if direction == Direction.INCOMING:
+            return selectors.sharings_incoming(organisation)
+        return selectors.sharings_visible_to(organisation)
+
     def filter_direction(self, queryset, name, value):
+        if value == self.direction:
+            return queryset  # the queryset already starts from that direction
         selector = selectors.sharings_incoming if value == Direction.INCOMING else selectors.sharings_outgoing
         return queryset & selector(self.organisation)
 

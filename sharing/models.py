@@ -139,6 +139,13 @@ class Sharing(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=SharingStatus.values), name="sharing_status_valid"),
         ]
         indexes = [
+            # The share centre's default order (filters.py: latest start first, then created, then id), one per
+            # direction: a page is the first rows of one index range, however many sharings came before.
+            models.Index(fields=["owner", "-start_at", "-created_at", "id"], name="sharing_owner_list_order"),
+            models.Index(
+                fields=["beneficiary", "-start_at", "-created_at", "id"], name="sharing_beneficiary_list_order"
+            ),
+            # The status chips count from these without reading a row (index-only).
             models.Index(fields=["owner", "status"], name="sharing_owner_status"),
             models.Index(fields=["beneficiary", "status"], name="sharing_beneficiary_status"),
             models.Index(fields=["owner", "reference"], name="sharing_owner_reference"),

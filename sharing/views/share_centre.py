@@ -2,8 +2,8 @@
 timeline and its CSV export), as a list or machine by machine on a timeline; htmx gets the results fragment and the
 address bar follows the filters. Also the landing page for visitors."""
 
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, TextChoices
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Prefetch, TextChoices
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from hiboo_connect import pages
 from .. import exports, selectors
 from ..filters import Direction, SharingFilterSet
 from ..lifecycle import SharingStatus
+from ..selectors import COUNT_CAP
 from ..timeline import share_centre_timeline
 
 PER_PAGE = 25
@@ -61,6 +62,58 @@ def _sort_headers(filterset) -> dict:
     return headers
 
 
+def _chip(value, label, count: int, *, current: bool) -> dict:
+    """A status chip: its count up to COUNT_CAP, and whether there are more."""
+    return {
+        "value": value,
+        "label": label,
+        "count": min(count, COUNT_CAP),
+        "capped": count > COUNT_CAP,
+        "current": current,
+    }
+
+
+class CappedPaginator(Paginator):
+    """Pages of a list whose count is known up to COUNT_CAP only (selectors.counts_capped; each of `counts` is at most
+    COUNT_CAP + 1). Under the cap it is Django's paginator with the count given; over it, "Page 3" without a total,
+    and whether a next page exists is read with the page (one row more), so any page can still be reached."""
+
+    def __init__(self, object_list, per_page, *, counts: list[int]):
+        super().__init__(object_list, per_page)
+        self.capped = any(count > COUNT_CAP for count in counts)
+        self.count = min(sum(counts), COUNT_CAP + 1) if self.capped else sum(counts)
+
+    def validate_number(self, number):
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from error
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def get_page(self, number):
+        try:
+            return super().get_page(number)
+        except EmptyPage:  # past the last page: show the last one whose rows were counted
+            return self.page(self.num_pages)
+
+    def page(self, number):
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        page = self._get_page(rows[: self.per_page], number, self)
+        more = len(rows) > self.per_page
+        page.has_next = lambda: more
+        return page
+
+
 class View(TextChoices):
     """How the share centre shows the filtered sharings (the `view` query parameter)."""
 
@@ -76,24 +129,17 @@ def share_centre(request):
     direction = data["direction"]
     filterset = SharingFilterSet(data, organisation=organisation)
 
-    # Counts for the chips: every status under the other filters (one aggregate query), and per direction.
+    # Counts for the chips: every status under the other filters, and per direction, each in one statement and capped
+    # (selectors.COUNT_CAP says why). The paginator's count is the sum of the selected chips: no third count.
     without_status = data.copy()
     without_status.pop("status", None)
-    status_counts = SharingFilterSet(without_status, organisation=organisation).qs.aggregate(
-        all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in SharingStatus.values}
-    )
-    direction_counts = selectors.sharings_visible_to(organisation).aggregate(
-        outgoing=Count("pk", filter=Q(owner=organisation)), incoming=Count("pk", filter=Q(beneficiary=organisation))
-    )
+    status_counts = selectors.sharings_count_by_status(SharingFilterSet(without_status, organisation=organisation).qs)
+    counted = selectors.sharings_count_by_direction(organisation)
+    direction_counts = {direction: min(count, COUNT_CAP) for direction, count in counted.items()}
     selected_statuses = data.getlist("status")
-    chips = [{"value": None, "label": _("All"), "count": status_counts["all"], "current": not selected_statuses}]
+    chips = [_chip(None, _("All"), status_counts["all"], current=not selected_statuses)]
     chips += [
-        {
-            "value": status,
-            "label": label,
-            "count": status_counts[status],
-            "current": selected_statuses == [status],
-        }
+        _chip(status, label, status_counts[status], current=selected_statuses == [status])
         for status, label in SharingStatus.choices
     ]
 
@@ -108,9 +154,13 @@ def share_centre(request):
             tz=timezone.get_current_timezone(),
         )
     else:
-        page = Paginator(
-            filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch()), PER_PAGE
-        ).get_page(request.GET.get("page"))
+        rows = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
+        if filterset.is_valid() and set(selected_statuses) <= set(status_counts):
+            # The rows listed are those of the selected chips (or of "All"), already counted above.
+            paginator = CappedPaginator(rows, PER_PAGE, counts=[status_counts[s] for s in selected_statuses or ["all"]])
+        else:
+            paginator = Paginator(rows, PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
         now = timezone.now()
         page.object_list = list(page.object_list)
         for sharing in page.object_list:
@@ -129,6 +179,7 @@ def share_centre(request):
         "workspaces": workspaces_of(organisation),
         "direction": direction,
         "direction_counts": direction_counts,
+        "direction_counts_capped": {direction: count > COUNT_CAP for direction, count in counted.items()},
         "chips": chips,
         "selected_statuses": selected_statuses,
         "page_obj": page,
@@ -137,6 +188,7 @@ def share_centre(request):
         "filtered": filtered,
         "machines_shown": MACHINES_SHOWN_IN_LIST,
         "can_share": request.user.is_organisation_admin,
+        "cap": COUNT_CAP,
     }
     fragment = pages.fragment_requested(request)
     if request.user.is_organisation_admin and not fragment:
