@@ -117,6 +117,20 @@ def sharings_overlapping(
     )
 
 
+def machines_of_sharings(sharing_ids) -> dict[object, list[tuple[object, str]]]:
+    """Sharing id → its machines as (id, "make model serial"), in the order the lists show them; one query. For the
+    CSV export, whose sharing ids come from a scoped queryset."""
+    rows = (
+        SharingMachine.objects.filter(sharing_id__in=list(sharing_ids))
+        .order_by("machine__make", "machine__model", "machine__serial_number")
+        .values_list("sharing_id", "machine_id", "machine__make", "machine__model", "machine__serial_number")
+    )
+    machines: dict[object, list[tuple[object, str]]] = {}
+    for sharing_id, machine_id, make, model, serial_number in rows:
+        machines.setdefault(sharing_id, []).append((machine_id, f"{make} {model} {serial_number}"))
+    return machines
+
+
 @dataclass(frozen=True)
 class MachineSharings:
     """One machine of a timeline and the sharings of it that the list shows, earliest start first."""

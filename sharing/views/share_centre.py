@@ -4,7 +4,7 @@ address bar follows the filters. Also the landing page for visitors."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch, TextChoices
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -214,8 +214,6 @@ def share_centre_export(request):
     filterset = SharingFilterSet(_list_data(request), organisation=organisation)
     if not filterset.is_valid():
         return pages.form_refused(filterset.form)  # the list shows the same refusal on its field
-    sharings = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(exports.sharings_lines(filterset.qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.sharings_filename()}"'
-    exports.write_sharings(response, sharings)
     return response

@@ -44,5 +44,6 @@ def test_the_list_row_shows_the_status_of_the_dates(client, owner_admin, stale):
 
 def test_the_csv_shows_the_status_of_the_dates(client, beneficiary_admin, stale):
     client.force_login(beneficiary_admin)
-    header, row = list(csv.reader(io.StringIO(client.get("/sharings/export.csv?direction=incoming").content.decode())))
+    response = client.get("/sharings/export.csv?direction=incoming")
+    header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert dict(zip(header, row, strict=True))["Status"] == "In progress"

@@ -66,7 +66,7 @@ def test_the_share_centre_export_neutralises_what_another_organisation_typed(cli
         start_at=NOW - dt.timedelta(days=1),
     )
     client.force_login(UserFactory(organisation=beneficiary))
-    header, row = rows_of(client.get("/sharings/export.csv?direction=incoming").content)
+    header, row = rows_of(b"".join(client.get("/sharings/export.csv?direction=incoming").streaming_content))
     cells = dict(zip(header, row, strict=True))
     assert cells["Owner"] == '\'=HYPERLINK("http://evil.example")'
     assert cells["Reference"] == "'+cmd|' /C calc'!A0"

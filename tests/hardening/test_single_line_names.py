@@ -96,5 +96,6 @@ def test_a_name_stored_with_a_line_break_stays_one_csv_line_per_sharing(client, 
     # Stored before the rule (past the services): the file still has one line per sharing when read as CSV.
     SharingFactory(owner=owner_org, beneficiary=None, machines=[machine], recipient_organisation_name="A\nB")
     client.force_login(owner_admin)
-    rows = list(csv.reader(io.StringIO(client.get("/sharings/export.csv").content.decode())))
+    response = client.get("/sharings/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 2

@@ -223,7 +223,7 @@ def test_csv_export_uses_the_same_filters(client, owner_member, running, schedul
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["Id", "Status", "Reference"]
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
@@ -236,7 +236,7 @@ def test_csv_export_uses_the_same_filters(client, owner_member, running, schedul
 
 def test_csv_export_shows_only_the_organisations_sharings(client, outsider_admin, running):
     client.force_login(outsider_admin)
-    rows = list(csv.reader(io.StringIO(client.get("/sharings/export.csv").content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(client.get("/sharings/export.csv").streaming_content).decode())))
     assert len(rows) == 1
 
 
