@@ -13,9 +13,10 @@ import re
 import pytest
 from django.db import connection
 
+from fleet.access import Window
 from fleet.data_packs import ALL_DATA_PACKS, METRICS, Metric
 from fleet.models import FaultCode, Position, Reading
-from fleet.selectors import readings_visible_to
+from fleet.selectors import merged_windows, readings_visible_to
 from fleet.services import telemetry_store
 from tests.factories import MachineFactory, SharingFactory
 
@@ -185,3 +186,26 @@ def test_storing_the_same_fault_code_twice_keeps_one_row(frozen, machine):
     telemetry_store(fault_codes=[fault("110-0"), fault("100-1")])  # the same code again, and another one
 
     assert sorted(FaultCode.objects.filter(machine=machine).values_list("identifier", flat=True)) == ["100-1", "110-0"]
+
+
+@pytest.mark.parametrize(
+    ("windows", "since", "until", "expected"),
+    [
+        ([], None, None, []),
+        ([(1, 3), (2, 5), (7, 8)], None, None, [(1, 5), (7, 8)]),
+        ([(7, 8), (1, 3), (3, 4)], None, None, [(1, 4), (7, 8)]),  # touching windows join
+        ([(1, 3), (2, None), (9, 10)], None, None, [(1, None)]),  # an open-ended one swallows the later ones
+        ([(1, 3), (4, 6), (7, 9)], 5, 8, [(5, 6), (7, 8)]),  # clipped to the range asked
+        ([(1, 3), (4, None)], 5, 8, [(5, 8)]),
+        ([(1, 3), (4, 6)], 6, None, []),  # nothing left in the range
+        ([(1, 3), (4, 6)], None, 1, []),
+    ],
+)
+def test_windows_are_merged_and_clipped_before_the_query_is_built(windows, since, until, expected):
+    base = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+
+    def at(day):
+        return None if day is None else base + dt.timedelta(days=day)
+
+    merged = merged_windows([Window(at(start), at(end)) for start, end in windows], since=at(since), until=at(until))
+    assert merged == [Window(at(start), at(end)) for start, end in expected]
