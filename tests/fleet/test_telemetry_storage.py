@@ -209,3 +209,41 @@ def test_windows_are_merged_and_clipped_before_the_query_is_built(windows, since
 
     merged = merged_windows([Window(at(start), at(end)) for start, end in windows], since=at(since), until=at(until))
     assert merged == [Window(at(start), at(end)) for start, end in expected]
+
+
+def test_a_machine_received_through_many_sharings_shows_exactly_their_windows(frozen, owner_org, beneficiary_org):
+    """Twelve weekly sharings (more than WINDOWS_AS_CLAUSES: one array of ranges on PostgreSQL), two of them
+    overlapping, and a daily reading: the beneficiary reads the days inside a window, whatever the range it asks."""
+    frozen(NOW)
+    machine = MachineFactory(organisation=owner_org)
+    first = NOW - dt.timedelta(days=100)
+    windows = [(first + dt.timedelta(days=7 * week), first + dt.timedelta(days=7 * week + 3)) for week in range(12)]
+    windows.append((first + dt.timedelta(days=1), first + dt.timedelta(days=5)))  # overlaps the first week
+    for start_at, end_at in windows:
+        SharingFactory(
+            owner=owner_org, beneficiary=beneficiary_org, machines=[machine], start_at=start_at, end_at=end_at
+        )
+    days = [first + dt.timedelta(days=day, hours=12) for day in range(100)]
+    telemetry_store(
+        readings=[Reading(machine=machine, metric=Metric.OPERATING_HOURS, timestamp=day, value=1) for day in days]
+    )
+    since, until = first + dt.timedelta(days=20), first + dt.timedelta(days=60)
+
+    def visible(**bounds):
+        return set(
+            readings_visible_to(organisation=beneficiary_org, machine=machine, **bounds).values_list(
+                "timestamp", flat=True
+            )
+        )
+
+    def expected(low=None, high=None):
+        return {
+            day
+            for day in days
+            if any(start <= day < end for start, end in windows)
+            and (low is None or day >= low)
+            and (high is None or day < high)
+        }
+
+    assert visible() == expected()
+    assert visible(since=since, until=until) == expected(since, until)
