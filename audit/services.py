@@ -50,13 +50,42 @@ def audit_record(
     now: dt.datetime,
 ) -> AuditEvent:
     """Write one audit event; `changes` are (field, before, after) triples. Call it inside the change's transaction."""
+    event = audit_event(
+        actor=actor,
+        organisation=organisation,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        changes=changes,
+        now=now,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Write many audit events, built by audit_event, in one statement (a batch of the lifecycle job)."""
+    return AuditEvent.objects.bulk_create(list(events))
+
+
+def audit_event(
+    *,
+    actor: AuditActor,
+    organisation: Any,
+    target_type: str,
+    target_id,
+    action: str,
+    changes: Iterable[tuple[str, Any, Any]] = (),
+    now: dt.datetime,
+) -> AuditEvent:
+    """One audit event, not yet written: audit_record writes it, audit_record_many writes a batch of them."""
     if actor.is_system:
         kind = ActorKind.SYSTEM
     elif actor.api_key is not None:
         kind = ActorKind.API_KEY
     else:
         kind = ActorKind.USER
-    return AuditEvent.objects.create(
+    return AuditEvent(
         occurred_at=now,
         organisation=organisation,
         actor_kind=kind,

@@ -32,30 +32,79 @@ def message_queue(
     sends nothing). A key already written means this occurrence was queued before: nothing new is written or sent."""
     if Message.objects.filter(key=key).exists():
         return None
-    message_kind_ = message_kind(kind)
-    now = timezone.now()
+    message = message_build(
+        key=key,
+        kind=kind,
+        organisation=organisation,
+        subject_id=subject_id,
+        recipient=recipient,
+        language=language,
+        time_zone=time_zone,
+        context=context,
+    )
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                key=key,
-                kind=kind,
-                channel=message_kind_.channel,
-                organisation_id=organisation.pk,
-                subject_type=message_kind_.subject_type,
-                subject_id=subject_id,
-                recipient=recipient,
-                language=language,
-                time_zone=time_zone,
-                context=context,
-                next_attempt_at=now,
-                created_at=now,
-            )
+            message.save(force_insert=True)
     except IntegrityError:
         if Message.objects.filter(key=key).exists():
             return None  # a concurrent run wrote it first
         raise
     transaction.on_commit(partial(message_dispatch, message.pk), robust=True)
     return message
+
+
+def message_build(
+    *,
+    key: str,
+    kind: str,
+    organisation: models.Model,
+    subject_id,
+    recipient: str,
+    language: str,
+    time_zone: str,
+    context: dict,
+) -> Message:
+    """One outbox row, not yet written: message_queue writes one, messages_queue_many a batch."""
+    message_kind_ = message_kind(kind)
+    now = timezone.now()
+    return Message(
+        key=key,
+        kind=kind,
+        channel=message_kind_.channel,
+        organisation_id=organisation.pk,
+        subject_type=message_kind_.subject_type,
+        subject_id=subject_id,
+        recipient=recipient,
+        language=language,
+        time_zone=time_zone,
+        context=context,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def messages_queue_many(messages: Iterable[Message]) -> list[Message]:
+    """message_queue for a batch (built by message_build), with the same guarantees in a fixed number of statements:
+    written in the caller's transaction, delivered after its commit, and a key already written (before, or by a
+    concurrent writer) writes and sends nothing new. Returns the rows written by this call."""
+    by_key = {message.key: message for message in messages}
+    if not by_key:
+        return []
+    written = set(Message.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
+    fresh = [message for key, message in by_key.items() if key not in written]
+    Message.objects.bulk_create(fresh, ignore_conflicts=True)
+    # A concurrent writer may have won a key between the look-up and the insert: only the rows that are ours go out.
+    ours = set(Message.objects.filter(pk__in=[message.pk for message in fresh]).values_list("pk", flat=True))
+    queued = [message for message in fresh if message.pk in ours]
+    if queued:
+        transaction.on_commit(partial(_dispatch_all, [message.pk for message in queued]), robust=True)
+    return queued
+
+
+def _dispatch_all(message_ids: list) -> None:
+    for message_id in message_ids:
+        if not message_dispatch(message_id):
+            return  # the broker is down: the re-dispatch job queues the rest once it is back
 
 
 def messages_drop(*, subject_type: str, subject_ids: Iterable, unsent_only: bool = False) -> int:

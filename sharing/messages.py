@@ -5,6 +5,8 @@ has its templates under templates/emails/<kind>/. Registered in SharingConfig.re
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from django.db import models
@@ -13,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language, User
 from audit.models import AuditEvent
+from fleet.models import Machine
 from outbox.email import absolute_url
 from outbox.kinds import MessageKind, message_kinds_register
 from outbox.models import Message
-from outbox.services import message_queue, messages_drop
+from outbox.services import message_build, message_queue, messages_drop, messages_queue_many
 
 from .lifecycle import OPEN_STATUSES, SharingStatus
-from .models import Sharing
+from .models import Sharing, SharingMachine
 
 MACHINES_LISTED = 20
 #: The subject type of every sharing message: the outbox keeps the sharing by type and id.
@@ -71,15 +74,61 @@ def notify_status_changed(sharing: Sharing, *, old_status: str, new_status: str)
     (straight from scheduled when the sharing both started and ended while the scheduler was down: a "started" after
     the end would mislead). Pending → in progress happens when the recipient accepts (they are on the portal already)
     or when the recipient is changed to someone with an account (who gets the full summary): no "started" then."""
-    if new_status == SharingStatus.IN_PROGRESS and old_status == SharingStatus.SCHEDULED:
-        message, event = SharingMessage.STARTED, "started"
-    elif new_status == SharingStatus.TERMINATED and old_status in OPEN_STATUSES:
-        message, event = SharingMessage.ENDED, "ended"
-    else:
+    event = _calendar_event(old_status=old_status, new_status=new_status)
+    if event is None:
         return None
+    message, name = event
     return _queue_for_recipient(
-        sharing, message=message, key=f"sharing:{sharing.pk}:{event}", extra={"status": new_status}
+        sharing, message=message, key=f"sharing:{sharing.pk}:{name}", extra={"status": new_status}
     )
+
+
+def notify_status_changed_many(moves: Iterable[tuple[Sharing, str, str]]) -> list[Message]:
+    """notify_status_changed for a batch of (sharing, old status, new status) moves of the lifecycle job, in a fixed
+    number of statements: the recipients, the machines and the outbox rows are each read or written once. The
+    sharings come with their owner and beneficiary loaded."""
+    wanted = []
+    for sharing, old_status, new_status in moves:
+        event = _calendar_event(old_status=old_status, new_status=new_status)
+        if event is not None and sharing.notification_enabled:
+            wanted.append((sharing, new_status, *event))
+    if not wanted:
+        return []
+    emails = {sharing.recipient_email for sharing, *_rest in wanted}
+    recipients = {user.email: user for user in User.objects.filter(email__in=emails).select_related("organisation")}
+    machines = _machines_of([sharing.pk for sharing, *_rest in wanted])
+    return messages_queue_many(
+        _message_for_recipient(
+            sharing,
+            recipient=recipients.get(sharing.recipient_email),
+            message=message,
+            key=f"sharing:{sharing.pk}:{name}",
+            extra={"status": new_status},
+            machines=machines.get(sharing.pk, []),
+        )
+        for sharing, new_status, message, name in wanted
+    )
+
+
+def _calendar_event(*, old_status: str, new_status: str) -> tuple[str, str] | None:
+    if new_status == SharingStatus.IN_PROGRESS and old_status == SharingStatus.SCHEDULED:
+        return SharingMessage.STARTED, "started"
+    if new_status == SharingStatus.TERMINATED and old_status in OPEN_STATUSES:
+        return SharingMessage.ENDED, "ended"
+    return None
+
+
+def _machines_of(sharing_ids: list) -> dict:
+    """The machines of each sharing, in the order sharing.machines gives them."""
+    machines: dict = defaultdict(list)
+    rows = (
+        SharingMachine.objects.filter(sharing_id__in=sharing_ids)
+        .select_related("machine")
+        .order_by(*(f"machine__{name}" for name in Machine._meta.ordering or ()))
+    )
+    for row in rows:
+        machines[row.sharing_id].append(row.machine)
+    return machines
 
 
 def notify_invitation_accepted(sharing: Sharing, *, invitee: User) -> Message | None:
@@ -111,18 +160,34 @@ def _queue_for_recipient(sharing: Sharing, *, message: str, key: str, extra: dic
     if not sharing.notification_enabled:
         return None
     recipient = User.objects.filter(email=sharing.recipient_email).select_related("organisation").first()
+    return message_queue(**_recipient_message(sharing, recipient=recipient, message=message, key=key, extra=extra))
+
+
+def _message_for_recipient(sharing: Sharing, *, recipient: User | None, machines: list, **fields) -> Message:
+    return message_build(**_recipient_message(sharing, recipient=recipient, machines=machines, **fields))
+
+
+def _recipient_message(
+    sharing: Sharing,
+    *,
+    recipient: User | None,
+    message: str,
+    key: str,
+    extra: dict | None,
+    machines: list | None = None,
+) -> dict:
     language = recipient.preferred_language if recipient is not None else sharing.owner.language
     time_zone = sharing.beneficiary.timezone if sharing.beneficiary is not None else sharing.owner.timezone
-    return message_queue(
-        key=key,
-        kind=message,
-        organisation=sharing.owner,
-        subject_id=sharing.pk,
-        recipient=sharing.recipient_email,
-        language=_supported_language(language),
-        time_zone=time_zone,
-        context={**sharing_context(sharing), **(extra or {})},
-    )
+    return {
+        "key": key,
+        "kind": message,
+        "organisation": sharing.owner,
+        "subject_id": sharing.pk,
+        "recipient": sharing.recipient_email,
+        "language": _supported_language(language),
+        "time_zone": time_zone,
+        "context": {**sharing_context(sharing, machines=machines), **(extra or {})},
+    }
 
 
 def _supported_language(language: str | None) -> str:
@@ -133,10 +198,15 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat() if moment is not None else None
 
 
-def sharing_context(sharing: Sharing) -> dict:
-    """What the message says, as it is at the moment of the change (a later change gets its own message)."""
-    machine_count = sharing.sharing_machines.count()
-    machines = [str(machine) for machine in sharing.machines.all()[:MACHINES_LISTED]]
+def sharing_context(sharing: Sharing, *, machines: list | None = None) -> dict:
+    """What the message says, as it is at the moment of the change (a later change gets its own message). `machines`:
+    all the sharing's machines in their order, when the caller has read them already."""
+    if machines is None:
+        machine_count = sharing.sharing_machines.count()
+        listed = [str(machine) for machine in sharing.machines.all()[:MACHINES_LISTED]]
+    else:
+        machine_count = len(machines)
+        listed = [str(machine) for machine in machines[:MACHINES_LISTED]]
     return {
         "sharing_id": str(sharing.pk),
         "reference": sharing.reference,
@@ -145,7 +215,7 @@ def sharing_context(sharing: Sharing) -> dict:
         "beneficiary_known": sharing.beneficiary_id is not None,
         "recipient_email": sharing.recipient_email,
         "sender": sharing.sender_label,
-        "machines": machines,
+        "machines": listed,
         "machine_count": machine_count,
         "start_at": _iso(sharing.start_at),
         "end_at": _iso(sharing.end_at),

@@ -11,14 +11,14 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Organisation, User
 from accounts.services import contact_record
-from audit.services import audit_record
+from audit.services import audit_event, audit_record, audit_record_many
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
@@ -567,43 +567,91 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | Non
     return attached
 
 
-def sharing_lifecycle_run(*, now: datetime | None = None) -> int:
-    """Move due sharings to the status their dates give them and audit each move. Reads only due rows (two partial
-    indexes), claims each row with a conditional update so that two runs never move one twice, and catches up after
-    any downtime in one pass. Returns how many sharings moved."""
+#: Due sharings moved per transaction by the lifecycle job: the statements of a batch do not grow with its size.
+LIFECYCLE_BATCH_SIZE = 1000
+
+
+def sharing_lifecycle_run(*, now: datetime | None = None, batch_size: int = LIFECYCLE_BATCH_SIZE) -> int:
+    """Move due sharings to the status their dates give them, audit each move and tell the recipients. Reads only due
+    rows (two partial indexes), then works in batches, one transaction each: one conditional UPDATE claims the batch,
+    one INSERT writes its audit events, the outbox writes its messages in bulk. Two runs never move one sharing twice,
+    and a run catches up after any downtime in one pass. Returns how many sharings moved."""
     now = now or timezone.now()
-    due_ids = set(Sharing.objects.due_to_start(now).values_list("pk", flat=True))
-    due_ids |= set(Sharing.objects.due_to_end(now).values_list("pk", flat=True))
+    due = set(Sharing.objects.due_to_start(now).values_list("pk", flat=True))
+    due |= set(Sharing.objects.due_to_end(now).values_list("pk", flat=True))
+    due_ids = sorted(due)
     moved = 0
-    for sharing in Sharing.objects.filter(pk__in=due_ids).select_related("owner"):
-        new_status = sharing.status_at(now)
-        if new_status == sharing.status:
-            continue
-        with transaction.atomic():
-            # Claimed only if neither the status nor the fields it was decided from changed since the read: another
-            # run, a stop or an edit of the dates in between wins, and a later run decides again.
-            claimed = Sharing.objects.filter(
-                pk=sharing.pk,
-                status=sharing.status,
-                beneficiary_id=sharing.beneficiary_id,
-                start_at=sharing.start_at,
-                end_at=sharing.end_at,
-                stopped_at=sharing.stopped_at,
-            ).update(status=new_status, updated_at=now)
-            if not claimed:
-                continue
-            audit_record(
-                actor=Actor.system(),
+    for first in range(0, len(due_ids), batch_size):
+        moved += _lifecycle_batch(due_ids[first : first + batch_size], now=now)
+    return moved
+
+
+def _lifecycle_batch(sharing_ids: list, *, now: datetime) -> int:
+    sharings = Sharing.objects.filter(pk__in=sharing_ids).select_related("owner", "beneficiary").order_by("pk")
+    decided = [(sharing, sharing.status_at(now)) for sharing in sharings]
+    decided = [(sharing, new_status) for sharing, new_status in decided if new_status != sharing.status]
+    if not decided:
+        return 0
+    with transaction.atomic():
+        claimed = _lifecycle_claim(decided, now=now)
+        moves = [(sharing, sharing.status, new_status) for sharing, new_status in decided if sharing.pk in claimed]
+        system = Actor.system()
+        audit_record_many(
+            audit_event(
+                actor=system,
                 organisation=sharing.owner,
                 target_type=AuditTarget.SHARING,
                 target_id=sharing.pk,
                 action=AuditAction.STATUS_CHANGED,
-                changes=[("status", sharing.status, new_status)],
+                changes=[("status", old_status, new_status)],
                 now=now,
             )
-            messages.notify_status_changed(sharing, old_status=sharing.status, new_status=new_status)
-        moved += 1
-    return moved
+            for sharing, old_status, new_status in moves
+        )
+        messages.notify_status_changed_many(moves)
+    return len(moves)
+
+
+def _lifecycle_claim(decided: list[tuple[Sharing, str]], *, now: datetime) -> set:
+    """Set each decided status in one UPDATE … RETURNING, on the rows whose status and the fields it was decided from
+    are still those read: another run, a stop or an edit of the dates in between wins, and a later run decides again.
+    Returns the ids claimed."""
+    fields: dict[str, Any] = {
+        name: Sharing._meta.get_field(name) for name in ("id", "beneficiary", "start_at", "end_at", "stopped_at")
+    }
+    postgres = connection.vendor == "postgresql"
+
+    def placeholder(name: str | None) -> str:
+        # PostgreSQL types a VALUES list from its first row, where a NULL says nothing: its columns are cast.
+        return f"CAST(%s AS {fields[name].db_type(connection)})" if postgres and name else "%s"
+
+    def prepared(name: str, value):
+        return fields[name].get_db_prep_value(value, connection)
+
+    columns = (
+        ("id", "id"),
+        ("beneficiary", "beneficiary_id"),
+        ("start_at", "start_at"),
+        ("end_at", "end_at"),
+        ("stopped_at", "stopped_at"),
+    )
+    row_sql = "(" + ", ".join([placeholder(name) for name, _column in columns] + ["%s", "%s"]) + ")"
+    params: list = []
+    for sharing, new_status in decided:
+        params += [prepared(name, getattr(sharing, attribute)) for name, attribute in columns]
+        params += [sharing.status, new_status]
+    same = " AND ".join(f"sharing_sharing.{column} IS NOT DISTINCT FROM due.{column}" for _name, column in columns[1:])
+    sql = (
+        f"WITH due ({', '.join(column for _name, column in columns)}, old_status, new_status) AS "
+        f"(VALUES {', '.join([row_sql] * len(decided))}) "
+        "UPDATE sharing_sharing SET status = due.new_status, updated_at = %s FROM due "
+        f"WHERE sharing_sharing.id = due.id AND sharing_sharing.status = due.old_status AND {same} "
+        "RETURNING sharing_sharing.id"
+    )
+    params.append(Sharing._meta.get_field("updated_at").get_db_prep_value(now, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {uuid.UUID(str(row[0])) for row in cursor.fetchall()}
 
 
 # --- received machines -----------------------------------------------------------------------------------------------
