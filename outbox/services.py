@@ -84,17 +84,16 @@ def message_build(
 
 
 def messages_queue_many(messages: Iterable[Message]) -> list[Message]:
-    """message_queue for a batch (built by message_build), with the same guarantees in a fixed number of statements:
+    """message_queue for a batch (built by message_build), with the same guarantees in two statements:
     written in the caller's transaction, delivered after its commit, and a key already written (before, or by a
     concurrent writer) writes and sends nothing new. Returns the rows written by this call."""
-    by_key = {message.key: message for message in messages}
-    if not by_key:
+    fresh = list({message.key: message for message in messages}.values())
+    if not fresh:
         return []
-    written = set(Message.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
-    fresh = [message for key, message in by_key.items() if key not in written]
+    # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite): a key written before, or by a concurrent writer (whose
+    # commit the insert waits for), keeps its row; only the rows that are ours go out.
     Message.objects.bulk_create(fresh, ignore_conflicts=True)
-    # A concurrent writer may have won a key between the look-up and the insert: only the rows that are ours go out.
-    ours = set(Message.objects.filter(pk__in=[message.pk for message in fresh]).values_list("pk", flat=True))
+    ours = set(Message.objects.filter(pk__in=[message.pk for message in fresh]).order_by().values_list("pk", flat=True))
     queued = [message for message in fresh if message.pk in ours]
     if queued:
         transaction.on_commit(partial(_dispatch_all, [message.pk for message in queued]), robust=True)

@@ -4,6 +4,7 @@ the one SharingFilterSet, writes through sharing.services, and the rules live th
 import re
 from typing import cast
 
+from django.db.models import prefetch_related_objects
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,28 +190,23 @@ def _serialize_sharings(sharings, now) -> list[dict]:
 
 def _overlap_warnings(*, organisation, machine_ids, start_at, end_at) -> list[dict]:
     """The organisation's open sharings that already share some of these machines over an overlapping period:
-    allowed (a renter and a site operator), but reported so that a retry without an Idempotency-Key is noticed."""
-    wanted = {str(machine_id) for machine_id in machine_ids}
-    overlapping = _sharings_queryset(
-        selectors.sharings_overlapping(
-            organisation=organisation, machine_ids=machine_ids, start_at=start_at, end_at=end_at
-        )
-    )
-    warnings = []
-    for sharing in overlapping.order_by("start_at", "pk")[:50]:
-        shared = sorted(
-            str(link.machine_id) for link in sharing.sharing_machines.all() if str(link.machine_id) in wanted
-        )
-        warnings.append(
-            {
-                "code": "overlapping_sharing",
-                "message": _("Already shared over an overlapping period in sharing %(id)s (reference “%(ref)s”).")
-                % {"id": sharing.pk, "ref": sharing.reference},
-                "sharingId": str(sharing.pk),
-                "assetIds": shared,
-            }
-        )
-    return warnings
+    allowed (a renter and a site operator), but reported so that a retry without an Idempotency-Key is noticed.
+    One query (selectors.sharing_overlaps)."""
+    overlaps: dict = {}
+    for sharing_id, reference, machine_id in selectors.sharing_overlaps(
+        organisation=organisation, machine_ids=machine_ids, start_at=start_at, end_at=end_at, limit=50
+    ):
+        overlaps.setdefault((sharing_id, reference), []).append(str(machine_id))
+    return [
+        {
+            "code": "overlapping_sharing",
+            "message": _("Already shared over an overlapping period in sharing %(id)s (reference “%(ref)s”).")
+            % {"id": sharing_id, "ref": reference},
+            "sharingId": str(sharing_id),
+            "assetIds": sorted(shared),
+        }
+        for (sharing_id, reference), shared in overlaps.items()
+    ]
 
 
 # --- sharings --------------------------------------------------------------------------------------------------------
@@ -348,9 +344,9 @@ class SharingListView(ApiView):
             end_at=end_at,
             one_per_machine=values["onePerAsset"],
         )
-        order = {sharing.pk: position for position, sharing in enumerate(created)}
-        sharings = _sharings_queryset(selectors.sharings_outgoing(self.organisation)).filter(pk__in=list(order))
-        rows = _serialize_sharings(sorted(sharings, key=lambda sharing: order[sharing.pk]), timezone.now())
+        # The sharings just written, with their owner and beneficiary in hand: only their machines are read.
+        prefetch_related_objects(created, "sharing_machines")
+        rows = _serialize_sharings(created, timezone.now())
         data = {"total": len(rows), "rows": rows} if values["onePerAsset"] else rows[0]
         return Response({"data": data, "warnings": warnings}, status=status.HTTP_201_CREATED)
 

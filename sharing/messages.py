@@ -27,6 +27,8 @@ from .models import Sharing, SharingMachine
 MACHINES_LISTED = 20
 #: The subject type of every sharing message: the outbox keeps the sharing by type and id.
 SUBJECT = "sharing"
+#: A recipient not given: look the account up by the sharing's recipient e-mail.
+LOOK_UP = object()
 
 
 class SharingMessage(models.TextChoices):
@@ -42,11 +44,16 @@ class SharingMessage(models.TextChoices):
 # --- queueing: called by the services, inside their transaction ------------------------------------------------------
 
 
-def notify_sharing_created(sharing: Sharing, *, occurrence: str = "created") -> Message | None:
+def notify_sharing_created(
+    sharing: Sharing, *, occurrence: str = "created", recipient: User | object | None = LOOK_UP, machines=None
+) -> Message | None:
     """Tell the recipient of a new sharing: an invitation with a sign-up link while pending, a summary otherwise.
-    A sharing created already in progress gets only this summary (it says the data is available now), no "started"."""
+    A sharing created already in progress gets only this summary (it says the data is available now), no "started".
+    The creation knows the recipient's account (or None) and the machines (in their order): it passes them."""
     message = SharingMessage.INVITATION if sharing.beneficiary_id is None else SharingMessage.CREATED
-    return _queue_for_recipient(sharing, message=message, key=f"sharing:{sharing.pk}:{occurrence}")
+    return _queue_for_recipient(
+        sharing, message=message, key=f"sharing:{sharing.pk}:{occurrence}", recipient=recipient, machines=machines
+    )
 
 
 def notify_recipient_changed(sharing: Sharing, *, audit_event: AuditEvent) -> Message | None:
@@ -156,14 +163,26 @@ def messages_of_sharing_drop(sharing: Sharing) -> int:
     return messages_drop(subject_type=SUBJECT, subject_ids=[sharing.pk])
 
 
-def _queue_for_recipient(sharing: Sharing, *, message: str, key: str, extra: dict | None = None) -> Message | None:
+def _queue_for_recipient(
+    sharing: Sharing,
+    *,
+    message: str,
+    key: str,
+    extra: dict | None = None,
+    recipient: User | object | None = LOOK_UP,
+    machines: list | None = None,
+) -> Message | None:
     if not sharing.notification_enabled:
         return None
-    recipient = User.objects.filter(email=sharing.recipient_email).select_related("organisation").first()
-    return message_queue(**_recipient_message(sharing, recipient=recipient, message=message, key=key, extra=extra))
+    if recipient is LOOK_UP:
+        recipient = User.objects.filter(email=sharing.recipient_email).select_related("organisation").first()
+    queued = messages_queue_many(
+        [_message_for_recipient(sharing, recipient=recipient, machines=machines, message=message, key=key, extra=extra)]
+    )
+    return queued[0] if queued else None
 
 
-def _message_for_recipient(sharing: Sharing, *, recipient: User | None, machines: list, **fields) -> Message:
+def _message_for_recipient(sharing: Sharing, *, recipient, machines: list | None, **fields) -> Message:
     return message_build(**_recipient_message(sharing, recipient=recipient, machines=machines, **fields))
 
 

@@ -131,6 +131,27 @@ def machines_of_sharings(sharing_ids) -> dict[object, list[tuple[object, str]]]:
     return machines
 
 
+def sharing_overlaps(
+    *, organisation: Organisation, machine_ids, start_at: datetime, end_at: datetime | None, limit: int
+) -> list[tuple]:
+    """sharings_overlapping as (sharing id, reference, machine id) rows of the chosen machines, for at most `limit`
+    sharings, earliest start first: one query over the machines' links, no DISTINCT, no rows loaded as models."""
+    machine_ids = list(machine_ids)
+    condition = SharingQuerySet.window_reaches_q(start_at, prefix="sharing__")
+    if end_at is not None:
+        condition &= Q(sharing__start_at__lt=end_at)
+    rows = (
+        SharingMachine.objects.filter(condition, sharing__owner=organisation, machine_id__in=machine_ids)
+        .order_by("sharing__start_at", "sharing_id", "machine_id")
+        .values_list("sharing_id", "sharing__reference", "machine_id")[: limit * len(machine_ids)]
+    )
+    kept: dict = {}
+    for sharing_id, reference, machine_id in rows:
+        if sharing_id in kept or len(kept) < limit:
+            kept.setdefault(sharing_id, []).append((sharing_id, reference, machine_id))
+    return [row for sharing_rows in kept.values() for row in sharing_rows]
+
+
 @dataclass(frozen=True)
 class MachineSharings:
     """One machine of a timeline and the sharings of it that the list shows, earliest start first."""

@@ -160,33 +160,33 @@ def _machines_for_sharing(*, owner: Organisation, machine_ids) -> list[Machine]:
 
 def _resolve_recipient(*, owner: Organisation, email: str) -> Organisation | None:
     """The recipient's organisation if they already have one; refuses members of the owner organisation."""
+    user = _recipient_user(owner=owner, email=email)
+    return user.organisation if user is not None and user.organisation_id is not None else None
+
+
+def _recipient_user(*, owner: Organisation, email: str) -> User | None:
+    """The recipient's account if they have one; refuses members of the owner organisation."""
     user = User.objects.filter(email=email).select_related("organisation").first()
     if user is None or user.organisation_id is None:
-        return None
+        return user
     if user.organisation_id == owner.pk:
         raise InvalidInput(
             "recipient_in_own_organisation",
             _("The recipient is a member of your own organisation; share with another organisation."),
             field="recipient_email",
         )
-    return user.organisation
+    return user
 
 
 def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine], now: datetime) -> None:
-    """Put machines in the beneficiary's fleet the first time it receives them, named "model serial-number"."""
-    machines = list(machines)
-    existing = set(
-        ReceivedMachine.objects.filter(organisation=beneficiary, machine__in=machines).values_list(
-            "machine_id", flat=True
-        )
-    )
+    """Put machines in the beneficiary's fleet the first time it receives them, named "model serial-number". One
+    statement: a machine it already receives is left as it is (its own name and workspaces) by the unique constraint."""
     ReceivedMachine.objects.bulk_create(
         [
             ReceivedMachine(
                 organisation=beneficiary, machine=machine, name=machine.default_display_name, created_at=now
             )
             for machine in machines
-            if machine.pk not in existing
         ],
         ignore_conflicts=True,
     )
@@ -220,7 +220,8 @@ def sharing_create(
 
     machines = _machines_for_sharing(owner=owner, machine_ids=machine_ids)
     recipient_email = _clean_email(recipient_email)
-    beneficiary = _resolve_recipient(owner=owner, email=recipient_email)
+    recipient = _recipient_user(owner=owner, email=recipient_email)
+    beneficiary = recipient.organisation if recipient is not None and recipient.organisation_id else None
     recipient_organisation_name = single_line(recipient_organisation_name)[:200]
     if beneficiary is None and not recipient_organisation_name:
         contact = owner.contacts.filter(email=recipient_email).first()
@@ -292,7 +293,7 @@ def sharing_create(
             ],
             now=now,
         )
-        messages.notify_sharing_created(sharing)
+        messages.notify_sharing_created(sharing, recipient=recipient, machines=group)
         sharings.append(sharing)
     if beneficiary is not None:
         _receive_machines(beneficiary=beneficiary, machines=machines, now=now)

@@ -79,6 +79,19 @@ def test_create_reports_an_overlapping_sharing_of_the_same_asset(world, admin_ap
     assert warnings[0]["assetIds"] == [str(world.machine.pk)]
 
 
+def test_a_create_runs_a_fixed_number_of_statements(world, admin_api, django_assert_num_queries):
+    admin_api.get("sharings")  # the key's last use is written at most once a minute: not by the create below
+    body = _create_body(world, startDate="2026-08-15T00:00:00Z", endDate=None, notificationEnabled=True)
+
+    # Key look-up, overlap warning, the transaction (a savepoint in tests: 2), machines, recipient, contact,
+    # sharing, its machines, audit event, outbox row and its check, received machines, the answer's machines.
+    with django_assert_num_queries(14):
+        response = admin_api.post("sharings", body)
+
+    assert response.status_code == 201, response.content
+    assert len(response.json()["warnings"]) == 1
+
+
 def test_one_per_asset_creates_one_sharing_per_asset_answered_as_a_page(world, admin_api, owner_org):
     other = MachineFactory(organisation=owner_org)
     body = _create_body(world, assetIds=[str(world.machine.pk), str(other.pk)], onePerAsset=True)
