@@ -1,11 +1,13 @@
 """Writes on workspaces, machines and telemetry. Storing a reading that is already there is harmless (ON CONFLICT DO
-NOTHING)."""
+NOTHING); on PostgreSQL telemetry arrives through COPY."""
 
+import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from typing import cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,14 +175,95 @@ def workspaces_place(*, actor: Actor, holder, organisation: Organisation, target
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """What a telemetry_store call did with the rows of one kind: stored, or skipped as already there."""
+
+    stored: int = 0
+    duplicates: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class TelemetryStored:
+    readings: Stored = Stored()
+    positions: Stored = Stored()
+    fault_codes: Stored = Stored()
+
+    @property
+    def stored(self) -> int:
+        return self.readings.stored + self.positions.stored + self.fault_codes.stored
+
+    @property
+    def duplicates(self) -> int:
+        return self.readings.duplicates + self.positions.duplicates + self.fault_codes.duplicates
+
+
+# The columns a feed sends, per table; received_at is the moment of the call.
+_TELEMETRY_COLUMNS = {
+    Reading: ("machine_id", "metric", "timestamp", "value"),
+    Position: ("machine_id", "timestamp", "latitude", "longitude", "altitude"),
+    FaultCode: ("machine_id", "timestamp", "identifier", "description", "severity", "source"),
+}
+
+
 def telemetry_store(
     *,
     readings: Iterable[Reading] = (),
     positions: Iterable[Position] = (),
     fault_codes: Iterable[FaultCode] = (),
-) -> None:
+) -> TelemetryStored:
     """Store telemetry in bulk. Rows already stored (same machine, metric or identifier, timestamp) are skipped, so
-    a feed may resend a batch safely and late readings simply arrive."""
-    Reading.objects.bulk_create(readings, batch_size=BATCH_SIZE, ignore_conflicts=True)
-    Position.objects.bulk_create(positions, batch_size=BATCH_SIZE, ignore_conflicts=True)
-    FaultCode.objects.bulk_create(fault_codes, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    a feed may resend a batch safely and late readings simply arrive. Returns how many rows of each kind were stored
+    and how many were already there (or repeated within the call).
+
+    On PostgreSQL the rows are COPied into a temporary staging table and moved with one INSERT … SELECT … ON CONFLICT
+    DO NOTHING per kind, at about the speed of a plain COPY; elsewhere (SQLite) they go through bulk_create."""
+    now = timezone.now()
+    store = _store_by_copy if connection.vendor == "postgresql" else _store_by_bulk_create
+    with transaction.atomic():
+        return TelemetryStored(
+            readings=store(Reading, readings, now),
+            positions=store(Position, positions, now),
+            fault_codes=store(FaultCode, fault_codes, now),
+        )
+
+
+def _store_by_copy(model, rows: Iterable, now) -> Stored:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return Stored()
+    columns = _TELEMETRY_COLUMNS[model]
+    table = model._meta.db_table
+    staging = f"{table}_staging"
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    offered = 0
+    with connection.cursor() as cursor:
+        # The staging table has the table's column types and nothing else: no constraint, no index to maintain.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+            f"SELECT {quoted} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+            for row in itertools.chain([first], rows):
+                copy.write_row(tuple(getattr(row, column) for column in columns))
+                offered += 1
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}, received_at) SELECT {quoted}, %s FROM {staging} ON CONFLICT DO NOTHING",
+            [now],
+        )
+        stored = cursor.rowcount
+        cursor.execute(f"TRUNCATE {staging}")  # for a next call in the same transaction
+    return Stored(stored=stored, duplicates=offered - stored)
+
+
+def _store_by_bulk_create(model, rows: Iterable, now) -> Stored:
+    rows = list(rows)
+    if not rows:
+        return Stored()
+    changes_before = connection.connection.total_changes if connection.vendor == "sqlite" else None
+    model.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    if changes_before is None:
+        return Stored(stored=len(rows))
+    stored = connection.connection.total_changes - changes_before
+    return Stored(stored=stored, duplicates=len(rows) - stored)

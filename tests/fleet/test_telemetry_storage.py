@@ -11,13 +11,13 @@ import json
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from fleet.access import Window
 from fleet.data_packs import ALL_DATA_PACKS, METRICS, Metric
 from fleet.models import FaultCode, Position, Reading
 from fleet.selectors import merged_windows, readings_visible_to
-from fleet.services import telemetry_store
+from fleet.services import Stored, TelemetryStored, telemetry_store
 from tests.factories import MachineFactory, SharingFactory
 
 UTC = dt.UTC
@@ -247,3 +247,35 @@ def test_a_machine_received_through_many_sharings_shows_exactly_their_windows(fr
 
     assert visible() == expected()
     assert visible(since=since, until=until) == expected(since, until)
+
+
+# --- what a store reports -----------------------------------------------------------------------------------------
+
+
+def test_a_store_reports_the_rows_stored_and_those_already_there(frozen, machine):
+    """On PostgreSQL through COPY and a staging table, on SQLite through bulk_create: the same answers."""
+    frozen(NOW)
+
+    def readings(*hours):
+        return [
+            Reading(
+                machine=machine, metric=Metric.OPERATING_HOURS, timestamp=NOW - dt.timedelta(hours=hour), value=hour
+            )
+            for hour in hours
+        ]
+
+    def position(hour):
+        return Position(machine=machine, timestamp=NOW - dt.timedelta(hours=hour), latitude=45.0, longitude=4.0)
+
+    first = telemetry_store(readings=readings(1, 2, 3), positions=[position(1)])
+    # In one transaction, as the demo seed stores its chunks: a second call sees only its own rows.
+    with transaction.atomic():
+        again = telemetry_store(readings=readings(3, 4, 4), positions=[position(1), position(2)])
+        nothing = telemetry_store()
+
+    assert (first.readings, first.positions) == (Stored(stored=3), Stored(stored=1))
+    assert (again.readings, again.positions) == (Stored(1, 2), Stored(1, 1))
+    assert (again.stored, again.duplicates) == (2, 3)
+    assert nothing == TelemetryStored()
+    assert Reading.objects.filter(machine=machine).count() == 4
+    assert set(Reading.objects.values_list("received_at", flat=True)) == {NOW}
