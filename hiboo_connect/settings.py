@@ -94,8 +94,16 @@ TEMPLATES = [
 _database_url = env_url(
     "DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}", schemes=("sqlite", "postgres", "postgresql", "pgsql")
 )
+# In production a connection is kept for a minute and checked before each request reuses it, instead of one new
+# connection per request (issue 10: +69 % creates per second); under DEBUG (runserver, tests) one per request.
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+        )
+    }
 except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
