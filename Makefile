@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test lint format system-packages messages clean
+.PHONY: run test lint format system-packages messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ test: $(VENV)/.dev-installed system-packages
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=hiboo_connect.test_settings
 	$(BIN)/pytest --cov $(PYTEST_ARGS)
+
+# The measures of issue 10 on PostgreSQL, in a database of their own (never the tests'): builds a million sharings and
+# 13 M readings set-wise the first time (minutes), reuses them afterwards, prints the table with each goal.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
+bench: $(VENV)/.dev-installed
+	@psql "$(BENCH_DATABASE_URL)" -c "select 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres bench
+	rm -rf /tmp/bench-var/celery  # the delivery tasks the last run queued (for rows it removed)
+	DEBUG=false SECRET_KEY=bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz VAR_DIR=/tmp/bench-var \
+		DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Extract translatable strings into locale/fr with gettext's xgettext (compiling them needs no system tool).
 messages: $(VENV)/.dev-installed system-packages
