@@ -14,7 +14,7 @@ from hiboo_connect.errors import RuleConflict
 
 from .kinds import message_kind
 from .models import Message, MessageStatus
-from .tasks import message_dispatch
+from .tasks import message_dispatch, messages_dispatch
 
 
 def message_queue(
@@ -96,14 +96,8 @@ def messages_queue_many(messages: Iterable[Message]) -> list[Message]:
     ours = set(Message.objects.filter(pk__in=[message.pk for message in fresh]).order_by().values_list("pk", flat=True))
     queued = [message for message in fresh if message.pk in ours]
     if queued:
-        transaction.on_commit(partial(_dispatch_all, [message.pk for message in queued]), robust=True)
+        transaction.on_commit(partial(messages_dispatch, [message.pk for message in queued]), robust=True)
     return queued
-
-
-def _dispatch_all(message_ids: list) -> None:
-    for message_id in message_ids:
-        if not message_dispatch(message_id):
-            return  # the broker is down: the re-dispatch job queues the rest once it is back
 
 
 def messages_drop(*, subject_type: str, subject_ids: Iterable, unsent_only: bool = False) -> int:

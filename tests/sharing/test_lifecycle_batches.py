@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from outbox import tasks as outbox_tasks
 from outbox.models import Message
 from sharing import services
 from sharing.audit import AuditAction
@@ -132,3 +133,22 @@ def test_two_runs_at_once_move_each_sharing_once(monkeypatch, admin_actor, benef
     assert sum(results) == len(sharings)
     assert AuditEvent.objects.filter(action=AuditAction.STATUS_CHANGED).count() == len(sharings)
     assert Message.objects.filter(kind=SharingMessage.STARTED).count() == len(sharings)
+
+
+@pytest.mark.django_db
+def test_a_batch_queues_its_deliveries_with_one_task(
+    monkeypatch, admin_actor, beneficiary_admin, django_capture_on_commit_callbacks
+):
+    """A thousand messages are one publish for the job, fanned out by a worker (outbox.tasks.messages_dispatch)."""
+    scheduled(admin_actor, beneficiary_admin, 3)
+    published = []
+    monkeypatch.setattr(
+        outbox_tasks.messages_dispatch_task, "apply_async", lambda args, **options: published.append(args[0])
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sharing_lifecycle_run(now=NOW + 2 * DAY)
+
+    (message_ids,) = published
+    started = Message.objects.filter(kind=SharingMessage.STARTED).values_list("pk", flat=True)
+    assert sorted(message_ids) == sorted(str(pk) for pk in started)
