@@ -4,6 +4,7 @@ NOTHING); on PostgreSQL telemetry arrives through COPY."""
 import dataclasses
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Iterable
 from typing import cast
 
@@ -245,8 +246,9 @@ def _store_by_copy(model, rows: Iterable, now) -> Stored:
             f"SELECT {quoted} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+            values = operator.attrgetter(*columns)
             for row in itertools.chain([first], rows):
-                copy.write_row(tuple(getattr(row, column) for column in columns))
+                copy.write_row(values(row))
                 offered += 1
         cursor.execute(
             f"INSERT INTO {table} ({quoted}, received_at) SELECT {quoted}, %s FROM {staging} ON CONFLICT DO NOTHING",
