@@ -76,7 +76,7 @@ def _gunicorn() -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCH_VERBOSE") else subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
