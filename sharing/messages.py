@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Language, User
 from audit.models import AuditEvent
 from fleet.models import Machine
+from hiboo_connect.dates import showable
 from outbox.email import absolute_url
 from outbox.kinds import MessageKind, message_kinds_register
 from outbox.models import Message
@@ -255,7 +256,8 @@ def signup_url(email: str) -> str:
 
 
 def _moment(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+    # A message queued before dates were bounded may carry one Europe/Paris cannot show: kept inside what it can.
+    return showable(dt.datetime.fromisoformat(value)) if value else None
 
 
 def _email_context(message: Message) -> dict:

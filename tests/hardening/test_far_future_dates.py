@@ -215,3 +215,10 @@ def test_another_machine_of_the_owner_is_unaffected(client, far_sharing, owner_a
     other = MachineFactory(organisation=owner_org)
     client.force_login(owner_admin)
     assert client.get(reverse("fleet:machine", args=[other.pk])).status_code == 200
+
+
+def test_a_message_queued_with_a_far_date_before_the_rule_still_renders(far_sharing):
+    message = messages.notify_sharing_created(Sharing.objects.get(pk=far_sharing.pk))
+    message.context = {**message.context, "end_at": "9999-12-31T23:30:00+00:00"}  # as the old code captured it
+    message.save(update_fields=["context"])
+    assert "9999" in message_email(message).body
