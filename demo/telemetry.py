@@ -239,54 +239,112 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
 
 
-def simulate_day(
-    machine: DemoMachine,
-    day: dt.date,
-    state: dict[str, float],
-    buffer: TelemetryBuffer,
-    keep: Callable[[dt.datetime], bool],
-) -> None:
-    """Play one day of `machine`, updating `state` in place and adding the rows `keep` accepts to `buffer`."""
-    rng = random.Random(machine.seed * 1_000_033 + day.toordinal())
-    model, machine_class = machine.model, machine.model.machine_class
-    pk = machine.machine.pk
-    origin = _day_origin(day)
-    site, parked = site_on(machine, day)
-    works = rng.random() < work_probability(machine, day, site)
+class _Day:
+    """One day of one machine being played: its random stream, its site and the rows it adds. The methods draw from
+    the random stream in a fixed order, so a day always plays the same."""
 
-    def moment(hour: float) -> dt.datetime:
-        return origin + dt.timedelta(seconds=round(hour * 3600))
+    def __init__(self, machine: DemoMachine, day: dt.date, state: dict[str, float], buffer: TelemetryBuffer, keep):
+        self.machine, self.state, self.buffer, self.keep = machine, state, buffer, keep
+        self.rng = random.Random(machine.seed * 1_000_033 + day.toordinal())
+        self.model, self.machine_class = machine.model, machine.model.machine_class
+        self.pk = machine.machine.pk
+        self.origin = _day_origin(day)
+        self.site, self.parked = site_on(machine, day)
+        self.works = self.rng.random() < work_probability(machine, day, self.site)
+        self.fuel_today = 0.0
+        self.load_factor = 0.0
 
-    def read(at: dt.datetime, metric: str, value: float) -> None:
-        buffer.readings.append(new_reading(pk, metric, at, value))
+    def moment(self, hour: float) -> dt.datetime:
+        return self.origin + dt.timedelta(seconds=round(hour * 3600))
 
-    def add(metric: str, amount: float) -> None:
-        if metric in state:
-            state[metric] = round(state[metric] + amount, STATE_PRECISION[metric])
+    def read(self, at: dt.datetime, metric: str, value: float) -> None:
+        self.buffer.readings.append(new_reading(self.pk, metric, at, value))
 
-    def position(at: dt.datetime, latitude: float, longitude: float) -> None:
-        altitude = round(site.altitude + rng.uniform(-2, 2), 1)
-        buffer.positions.append(new_position(pk, at, round(latitude, 6), round(longitude, 6), altitude))
+    def add(self, metric: str, amount: float) -> None:
+        if metric in self.state:
+            self.state[metric] = round(self.state[metric] + amount, STATE_PRECISION[metric])
 
-    def fault(at: dt.datetime, identifier: str) -> None:
-        if keep(at):
+    def position(self, at: dt.datetime, latitude: float, longitude: float) -> None:
+        altitude = round(self.site.altitude + self.rng.uniform(-2, 2), 1)
+        self.buffer.positions.append(new_position(self.pk, at, round(latitude, 6), round(longitude, 6), altitude))
+
+    def fault(self, at: dt.datetime, identifier: str) -> None:
+        if self.keep(at):
             code = FAULTS_BY_ID[identifier]
-            buffer.fault_codes.append(
-                new_fault_code(pk, at, code.identifier, code.description, code.severity, code.source)
+            self.buffer.fault_codes.append(
+                new_fault_code(self.pk, at, code.identifier, code.description, code.severity, code.source)
             )
 
-    def volts(running: bool) -> float:
-        if model.electric:
+    def volts(self, running: bool) -> float:
+        machine = self.machine
+        if self.model.electric:
             low, high = (25.3, 25.9) if running else (24.1, 24.7)
         elif running:
             low, high = (27.6, 28.6) if machine.volts == 24 else (13.8, 14.4)
         else:
             low, high = (24.7, 25.4) if machine.volts == 24 else (12.4, 12.8)
-        return round(rng.uniform(low, high), 2)
+        return round(self.rng.uniform(low, high), 2)
 
-    fuel_today = 0.0
-    load_factor = 0.0
-    if works:
+    def morning_round(self) -> None:
+        """Refuel a low tank, top up the DEF (now and then forgotten)."""
+        model, state, rng = self.model, self.state, self.rng
+        if model.has_fuel and state[Metric.FUEL_REMAINING] < rng.uniform(20, 35):
+            state[Metric.FUEL_REMAINING] = round(rng.uniform(92, 100), 1)
+        if model.has_def and (
+            state[Metric.DEF_REMAINING] < 15 or (state[Metric.DEF_REMAINING] < 25 and rng.random() < 0.6)
+        ):
+            state[Metric.DEF_REMAINING] = round(rng.uniform(90, 100), 1)
+
+    def work(self, hours: float, idle_share: float, burn: float) -> float:
+        """Run the counters on by `hours` of engine time; returns the fuel burnt."""
+        model, machine_class, rng = self.model, self.machine_class, self.rng
+        idle = hours * idle_share
+        work = hours - idle
+        fuel = work * burn + idle * burn * IDLE_BURN if model.has_fuel else 0.0
+        self.add(Metric.OPERATING_HOURS, hours)
+        self.add(Metric.IDLE_HOURS, idle)
+        self.add(Metric.FUEL_USED, fuel)
+        self.add(Metric.FUEL_REMAINING, -fuel / machine_class.tank * 100)
+        self.add(Metric.DEF_REMAINING, -fuel * DEF_PER_FUEL / (machine_class.tank * 0.12) * 100)
+        self.add(Metric.DISTANCE, work * machine_class.travel * rng.uniform(0.6, 1.2))
+        loads = round(work * machine_class.loads_per_hour * rng.uniform(0.8, 1.15))
+        self.add(Metric.LOAD_COUNT, loads)
+        self.add(Metric.PAYLOAD_TOTAL, loads * model.tonnes_per_load * rng.uniform(0.88, 1.04))
+        self.add(Metric.ACTIVE_REGENERATION_HOURS, hours * rng.uniform(0.005, 0.03))
+        self.add(Metric.POWER_TAKE_OFF_HOURS, work * rng.uniform(0.5, 0.8))
+        return fuel
+
+    def tanks_checked(self, at: dt.datetime, def_warned: bool) -> bool:
+        """The bowser comes round for a nearly empty tank; a low DEF raises its fault once, an empty one is topped
+        up. Returns whether the DEF warning has been raised today."""
+        model, state, rng = self.model, self.state, self.rng
+        if model.has_fuel and state[Metric.FUEL_REMAINING] < 6:
+            state[Metric.FUEL_REMAINING] = round(rng.uniform(90, 98), 1)
+        if model.has_def and state[Metric.DEF_REMAINING] < 8 and not def_warned:
+            self.fault(at, "1761-18")
+            def_warned = True
+        if model.has_def and state[Metric.DEF_REMAINING] < 2:
+            state[Metric.DEF_REMAINING] = round(rng.uniform(90, 100), 1)  # the engine derates: topped up
+        return def_warned
+
+    def report(self, at: dt.datetime, *, running: bool, first: bool, warm: bool) -> None:
+        """The readings of one moment of the working day, and where the machine is."""
+        model, state, rng = self.model, self.state, self.rng
+        self.read(at, Metric.ENGINE_RUNNING, 1.0 if running else 0.0)
+        self.read(at, Metric.OPERATING_HOURS, state[Metric.OPERATING_HOURS])
+        self.read(at, Metric.IDLE_HOURS, state[Metric.IDLE_HOURS])
+        if model.has_fuel:
+            self.read(at, Metric.FUEL_USED, state[Metric.FUEL_USED])
+            self.read(at, Metric.FUEL_REMAINING, state[Metric.FUEL_REMAINING])
+            if running and warm:
+                self.read(at, Metric.COOLANT_TEMPERATURE, round(rng.uniform(82, 93), 1))
+        if first:
+            self.read(at, Metric.BATTERY_VOLTAGE, self.volts(True))
+        spread, parked = self.site.spread, self.parked
+        self.position(at, parked[0] + rng.uniform(-spread, spread), parked[1] + rng.uniform(-spread, spread))
+
+    def working_day(self) -> None:
+        machine, machine_class, rng = self.machine, self.machine_class, self.rng
         start = rng.uniform(6.0, 7.0) if machine_class.long_days else rng.uniform(6.5, 8.0)
         end = start + (rng.uniform(10.0, 11.5) if machine_class.long_days else rng.uniform(8.5, 10.0))
         lunch = not machine_class.long_days
@@ -295,91 +353,70 @@ def simulate_day(
         idle_share = rng.uniform(*machine_class.idle_share)
         if machine.recurring_fault:
             idle_share = min(0.6, idle_share + 0.15)
-        load_factor = rng.uniform(*machine_class.load_factor)
+        self.load_factor = rng.uniform(*machine_class.load_factor)
         reference_load = sum(machine_class.load_factor) / 2
         on_ratio = rng.uniform(0.8, 0.97)
-        burn = machine_class.burn * load_factor / reference_load
+        burn = machine_class.burn * self.load_factor / reference_load
 
-        # The morning round: refuel a low tank, top up the DEF (now and then forgotten).
-        if model.has_fuel and state[Metric.FUEL_REMAINING] < rng.uniform(20, 35):
-            state[Metric.FUEL_REMAINING] = round(rng.uniform(92, 100), 1)
-        if model.has_def and (
-            state[Metric.DEF_REMAINING] < 15 or (state[Metric.DEF_REMAINING] < 25 and rng.random() < 0.6)
-        ):
-            state[Metric.DEF_REMAINING] = round(rng.uniform(90, 100), 1)
-
+        self.morning_round()
         def_warned = False
         previous = start
         for mark in marks:
-            at = moment(mark)
+            at = self.moment(mark)
             running = mark != end and not (lunch and mark == 12.0)
             if mark > previous and not (lunch and previous == 12.0):
-                hours = (mark - previous) * on_ratio
-                idle = hours * idle_share
-                work = hours - idle
-                fuel = work * burn + idle * burn * IDLE_BURN if model.has_fuel else 0.0
-                fuel_today += fuel
-                add(Metric.OPERATING_HOURS, hours)
-                add(Metric.IDLE_HOURS, idle)
-                add(Metric.FUEL_USED, fuel)
-                add(Metric.FUEL_REMAINING, -fuel / machine_class.tank * 100)
-                add(Metric.DEF_REMAINING, -fuel * DEF_PER_FUEL / (machine_class.tank * 0.12) * 100)
-                add(Metric.DISTANCE, work * machine_class.travel * rng.uniform(0.6, 1.2))
-                loads = round(work * machine_class.loads_per_hour * rng.uniform(0.8, 1.15))
-                add(Metric.LOAD_COUNT, loads)
-                add(Metric.PAYLOAD_TOTAL, loads * model.tonnes_per_load * rng.uniform(0.88, 1.04))
-                add(Metric.ACTIVE_REGENERATION_HOURS, hours * rng.uniform(0.005, 0.03))
-                add(Metric.POWER_TAKE_OFF_HOURS, work * rng.uniform(0.5, 0.8))
-                if model.has_fuel and state[Metric.FUEL_REMAINING] < 6:
-                    state[Metric.FUEL_REMAINING] = round(rng.uniform(90, 98), 1)  # the bowser came round
-                if model.has_def and state[Metric.DEF_REMAINING] < 8 and not def_warned:
-                    fault(at, "1761-18")
-                    def_warned = True
-                if model.has_def and state[Metric.DEF_REMAINING] < 2:
-                    state[Metric.DEF_REMAINING] = round(rng.uniform(90, 100), 1)  # the engine derates: topped up
+                self.fuel_today += self.work((mark - previous) * on_ratio, idle_share, burn)
+                def_warned = self.tanks_checked(at, def_warned)
             previous = mark
-            if not keep(at):
-                continue
-            read(at, Metric.ENGINE_RUNNING, 1.0 if running else 0.0)
-            read(at, Metric.OPERATING_HOURS, state[Metric.OPERATING_HOURS])
-            read(at, Metric.IDLE_HOURS, state[Metric.IDLE_HOURS])
-            if model.has_fuel:
-                read(at, Metric.FUEL_USED, state[Metric.FUEL_USED])
-                read(at, Metric.FUEL_REMAINING, state[Metric.FUEL_REMAINING])
-                if running and mark > start:
-                    read(at, Metric.COOLANT_TEMPERATURE, round(rng.uniform(82, 93), 1))
-            if mark == start:
-                read(at, Metric.BATTERY_VOLTAGE, volts(True))
-            spread = site.spread
-            position(at, parked[0] + rng.uniform(-spread, spread), parked[1] + rng.uniform(-spread, spread))
+            if self.keep(at):
+                self.report(at, running=running, first=mark == start, warm=mark > start)
+        self.faults_of_the_day(start, end)
 
-        # Faults: a machine's known issue every working day, otherwise now and then.
+    def faults_of_the_day(self, start: float, end: float) -> None:
+        """A machine's known issue every working day, otherwise now and then."""
+        machine, rng = self.machine, self.rng
         if machine.recurring_fault:
-            fault(moment(rng.uniform(start + 1, end - 0.5)), machine.recurring_fault)
+            self.fault(self.moment(rng.uniform(start + 1, end - 0.5)), machine.recurring_fault)
         if rng.random() < 0.03:
             candidates = [code for code in FAULTS if _applies(code.needs, machine)]
             code = rng.choice(candidates)
             hour = rng.uniform(start + 0.5, end - 0.2)
-            fault(moment(hour), code.identifier)
-            if code.identifier == "110-0" and keep(moment(hour)):
-                read(moment(hour), Metric.COOLANT_TEMPERATURE, round(rng.uniform(104, 109), 1))
+            self.fault(self.moment(hour), code.identifier)
+            if code.identifier == "110-0" and self.keep(self.moment(hour)):
+                self.read(self.moment(hour), Metric.COOLANT_TEMPERATURE, round(rng.uniform(104, 109), 1))
 
-    # The daily report, working day or not: every counter, the last 24 h and where the machine is parked.
-    at = moment(DAILY_REPORT_HOUR)
-    if not keep(at):
-        return
-    read(at, Metric.ENGINE_RUNNING, 0.0)
-    for metric in machine.state_metrics:
-        read(at, metric, state[metric])
-    if model.has_fuel:
-        read(at, Metric.FUEL_USED_LAST_24, round(fuel_today, 1))
-        if works:
-            read(at, Metric.AVERAGE_LOAD_FACTOR_LAST_24, round(load_factor * 100, 1))
-    if works and machine.has_travel:
-        speed = machine_class.max_speed * rng.uniform(0.45, 1.0)
-        read(at, Metric.PEAK_DAILY_SPEED, round(speed, 1))
-    read(at, Metric.BATTERY_VOLTAGE, volts(False))
-    position(at, *parked)
+    def daily_report(self) -> None:
+        """Working day or not: every counter, the last 24 h and where the machine is parked."""
+        machine, model, rng = self.machine, self.model, self.rng
+        at = self.moment(DAILY_REPORT_HOUR)
+        if not self.keep(at):
+            return
+        self.read(at, Metric.ENGINE_RUNNING, 0.0)
+        for metric in machine.state_metrics:
+            self.read(at, metric, self.state[metric])
+        if model.has_fuel:
+            self.read(at, Metric.FUEL_USED_LAST_24, round(self.fuel_today, 1))
+            if self.works:
+                self.read(at, Metric.AVERAGE_LOAD_FACTOR_LAST_24, round(self.load_factor * 100, 1))
+        if self.works and machine.has_travel:
+            speed = self.machine_class.max_speed * rng.uniform(0.45, 1.0)
+            self.read(at, Metric.PEAK_DAILY_SPEED, round(speed, 1))
+        self.read(at, Metric.BATTERY_VOLTAGE, self.volts(False))
+        self.position(at, *self.parked)
+
+
+def simulate_day(
+    machine: DemoMachine,
+    day: dt.date,
+    state: dict[str, float],
+    buffer: TelemetryBuffer,
+    keep: Callable[[dt.datetime], bool],
+) -> None:
+    """Play one day of `machine`, updating `state` in place and adding the rows `keep` accepts to `buffer`."""
+    played = _Day(machine, day, state, buffer, keep)
+    if played.works:
+        played.working_day()
+    played.daily_report()
 
 
 def _applies(needs: str, machine: DemoMachine) -> bool:

@@ -506,31 +506,20 @@ class Timeline:
             action(when)
 
 
-def ensure_sharings(
-    organisations: dict[str, Organisation], machines: list[DemoMachine], now: dt.datetime
-) -> tuple[int, int]:
-    """Replay the history of every planned sharing whose reference its owner does not have yet. Returns (sharings
-    created, planned sharings already there)."""
-    fleets = {key: [machine.machine for machine in machines if machine.owner == key] for key in organisations}
-    timeline = Timeline(now)
-    created, existing = [], 0
+def _schedule(
+    timeline: Timeline, plan: PlannedSharing, *, fleet: list, organisations: dict[str, Organisation], created: list
+) -> None:
+    """Put a planned sharing's history on the timeline: its creation, the lifecycle runs at its start and end, and
+    its stop, extension or the beneficiary's renaming when the plan has them."""
+    plan_machines = list({fleet[position % len(fleet)].pk: None for position in plan.machines})
+    recipient = ADMIN_OF[plan.recipient] if plan.recipient in organisations else plan.recipient
+    made: list = []
 
-    for plan in SHARINGS:
-        owner = organisations[plan.owner]
-        if sharings_outgoing(owner).filter(reference=plan.reference).exists():
-            existing += 1
-            continue
-        fleet = fleets[plan.owner]
-        if not fleet:
-            continue
-        plan_machines = list({fleet[position % len(fleet)].pk: None for position in plan.machines})
-        recipient = ADMIN_OF[plan.recipient] if plan.recipient in organisations else plan.recipient
-        made: list = []
-
-        def create(now, plan=plan, machine_ids=plan_machines, recipient=recipient, made=made):
-            made += sharing_create(
+    def create(now):
+        made.extend(
+            sharing_create(
                 actor=admin_actor(plan.owner),
-                machine_ids=machine_ids,
+                machine_ids=plan_machines,
                 recipient_email=recipient,
                 recipient_organisation_name=plan.recipient_organisation_name,
                 reference=plan.reference,
@@ -541,58 +530,72 @@ def ensure_sharings(
                 one_per_machine=plan.one_per_machine,
                 now=now,
             )
-            created.extend(made)
+        )
+        created.extend(made)
 
-        timeline.add(timeline.at(plan.created), create)
-        for moment in (plan.start, plan.end):
-            if moment is not None:
-                when = timeline.at(moment)
-                timeline.add(when, lambda now: sharing_lifecycle_run(now=now), priority=1)
-        if plan.stop:
+    timeline.add(timeline.at(plan.created), create)
+    for moment in (plan.start, plan.end):
+        if moment is not None:
+            timeline.add(timeline.at(moment), lambda now: sharing_lifecycle_run(now=now), priority=1)
+    if plan.stop:
 
-            def stop(now, plan=plan, made=made):
-                for sharing in made:
-                    sharing_stop(actor=admin_actor(plan.owner), sharing=sharing, now=now)
+        def stop(now):
+            for sharing in made:
+                sharing_stop(actor=admin_actor(plan.owner), sharing=sharing, now=now)
 
-            timeline.add(timeline.at(plan.stop), stop)
-        if plan.extend_to:
-            extend_at, new_end = plan.extend_to
+        timeline.add(timeline.at(plan.stop), stop)
+    if plan.extend_to:
+        when, new_end = plan.extend_to
 
-            def extend(now, plan=plan, made=made, new_end=new_end):
-                for sharing in made:
-                    sharing_update(
-                        actor=admin_actor(plan.owner),
-                        sharing=sharing,
-                        changes={"end_at": timeline.at(new_end)},
-                        now=now,
-                    )
-
-            timeline.add(timeline.at(extend_at), extend)
-        if plan.rename:
-            rename_at, name, workspace_name = plan.rename
-            beneficiary_key = plan.recipient
-
-            def rename(
-                now,
-                machine_id=plan_machines[0],
-                name=name,
-                workspace_name=workspace_name,
-                beneficiary_key=beneficiary_key,
-            ):
-                beneficiary = organisations[beneficiary_key]
-                received = received_machines_of(beneficiary).filter(machine_id=machine_id).first()
-                if received is None:
-                    return
-                workspaces = workspaces_of(beneficiary).filter(name=workspace_name)
-                received_machine_update(
-                    actor=admin_actor(beneficiary_key),
-                    received_machine=received,
-                    name=name,
-                    workspaces=workspaces,
-                    now=now,
+        def extend(now):
+            for sharing in made:
+                sharing_update(
+                    actor=admin_actor(plan.owner), sharing=sharing, changes={"end_at": timeline.at(new_end)}, now=now
                 )
 
-            timeline.add(timeline.at(rename_at), rename)
+        timeline.add(timeline.at(when), extend)
+    if plan.rename:
+        _schedule_rename(timeline, plan, machine_id=plan_machines[0], organisations=organisations)
+
+
+def _schedule_rename(
+    timeline: Timeline, plan: PlannedSharing, *, machine_id, organisations: dict[str, Organisation]
+) -> None:
+    """The beneficiary names the first machine it received its own way and places it in one of its workspaces."""
+    assert plan.rename is not None
+    when, name, workspace_name = plan.rename
+
+    def rename(now):
+        beneficiary = organisations[plan.recipient]
+        received = received_machines_of(beneficiary).filter(machine_id=machine_id).first()
+        if received is None:
+            return
+        workspaces = workspaces_of(beneficiary).filter(name=workspace_name)
+        received_machine_update(
+            actor=admin_actor(plan.recipient), received_machine=received, name=name, workspaces=workspaces, now=now
+        )
+
+    timeline.add(timeline.at(when), rename)
+
+
+def ensure_sharings(
+    organisations: dict[str, Organisation], machines: list[DemoMachine], now: dt.datetime
+) -> tuple[int, int]:
+    """Replay the history of every planned sharing whose reference its owner does not have yet. Returns (sharings
+    created, planned sharings already there)."""
+    fleets = {key: [machine.machine for machine in machines if machine.owner == key] for key in organisations}
+    timeline = Timeline(now)
+    created: list = []
+    existing = 0
+
+    for plan in SHARINGS:
+        owner = organisations[plan.owner]
+        if sharings_outgoing(owner).filter(reference=plan.reference).exists():
+            existing += 1
+            continue
+        fleet = fleets[plan.owner]
+        if fleet:
+            _schedule(timeline, plan, fleet=fleet, organisations=organisations, created=created)
 
     # Julie Garnier signs up two days after the rental company invited her, and her pending sharing attaches.
     late = next(user for user in USERS if user.joins_by_invitation)
