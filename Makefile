@@ -37,7 +37,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho start -f Procfile.dev
+	$(BIN)/honcho start -f Procfile.dev --port $${PORT:-8000}
 
 # The whole test suite, with the project checks and the coverage of every app (its floor: fail_under in pyproject.toml).
 # DATABASE_URL picks the database (SQLite by default).
