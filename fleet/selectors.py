@@ -201,19 +201,20 @@ def readings_visible_to(
     return _narrow(queryset, since, until)
 
 
+def _one_pack_visible(model, pack: str, scope: AccessScope, since, until) -> QuerySet:
+    """The rows of a table that belongs whole to one data pack (positions, fault codes) the scope lets through."""
+    queryset = _visible(
+        model.objects.all(), scope, lambda packs: Q() if pack in packs else None, since=since, until=until
+    )
+    return _narrow(queryset, since, until)
+
+
 def positions_visible_to(
     *, organisation: Organisation, machine: Machine, since=None, until=None, now=None, scope=None
 ) -> QuerySet[Position]:
     """Positions (the essential pack) the organisation may see."""
     scope = _scope(organisation, machine, now, scope)
-    queryset = _visible(
-        Position.objects.all(),
-        scope,
-        lambda packs: Q() if DataPack.ESSENTIAL in packs else None,
-        since=since,
-        until=until,
-    )
-    return _narrow(queryset, since, until)
+    return _one_pack_visible(Position, DataPack.ESSENTIAL, scope, since, until)
 
 
 def fault_codes_visible_to(
@@ -221,14 +222,7 @@ def fault_codes_visible_to(
 ) -> QuerySet[FaultCode]:
     """Fault codes (their own pack) the organisation may see."""
     scope = _scope(organisation, machine, now, scope)
-    queryset = _visible(
-        FaultCode.objects.all(),
-        scope,
-        lambda packs: Q() if DataPack.FAULT_CODES in packs else None,
-        since=since,
-        until=until,
-    )
-    return _narrow(queryset, since, until)
+    return _one_pack_visible(FaultCode, DataPack.FAULT_CODES, scope, since, until)
 
 
 # --- the machine page ------------------------------------------------------------------------------------------------
