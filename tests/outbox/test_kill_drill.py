@@ -160,8 +160,13 @@ def message():
         recipient_email=recipient.email,
         machines=[MachineFactory(organisation=owner)],
     )
-    with mock.patch("outbox.services.message_dispatch"):
-        return notify_sharing_created(sharing)
+    # The writers queue the delivery after commit, one message or a batch; neither may run here (the test settings
+    # run tasks eagerly, in this process): the drill's worker must find the row as the commit left it.
+    with mock.patch("outbox.services.message_dispatch"), mock.patch("outbox.services.messages_dispatch"):
+        message = notify_sharing_created(sharing)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.PENDING, 0)
+    return message
 
 
 def drill(step, *, message, start_worker, smtp_server, queue) -> list[str]:  # noqa: F811
