@@ -33,6 +33,7 @@ system-packages:
 
 # Runs the app on the embedded default: SQLite, a Celery worker and beat on the filesystem broker, demo data loaded.
 run: export DEBUG ?= true
+run: export OUTBOUND_ALLOW_PRIVATE_TARGETS ?= true
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py compiletranslations

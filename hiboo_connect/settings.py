@@ -226,6 +226,10 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# Calls to other organisations' servers (telematics feeds, webhook receivers; hiboo_connect/outbound.py) are refused
+# on private and loopback addresses unless the deployment allows them: `make run` does, so the demo can call itself.
+OUTBOUND_ALLOW_PRIVATE_TARGETS = env_bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", False)
+
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/, which needs no server.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
