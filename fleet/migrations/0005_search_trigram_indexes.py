@@ -1,0 +1,13 @@
+"""Substring search served by trigram indexes on PostgreSQL (hiboo_connect/trigram.py says how)."""
+
+from django.db import migrations
+
+from hiboo_connect.trigram import trigram_indexes
+
+
+class Migration(migrations.Migration):
+    dependencies = [("fleet", "0004_machine_created_at_from_the_service")]
+
+    operations = [
+        trigram_indexes("fleet_machine", ["make", "model", "serial_number"]),
+    ]
