@@ -7,14 +7,16 @@ filters read the dates typed in the active time zone (the organisation's in the 
 import datetime as dt
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, TextChoices
+from django.db.models import Exists, F, OuterRef, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
+from fleet.models import Machine
 from fleet.selectors import workspaces_of
 from hiboo_connect.dates import validate_day
+from hiboo_connect.lookups import InSet
 
 from . import selectors
 from .lifecycle import SharingStatus
@@ -113,28 +115,41 @@ class SharingFilterSet(django_filters.FilterSet):
         return queryset & selector(self.organisation)
 
     def filter_search(self, queryset, name, value):
+        """Sharings whose reference, recipient, recipient organisation or owner, or one of whose machines (by make,
+        model, serial number, or the name the organisation gave a received machine) contains the text. Each of these
+        is its own query of the list's rows, served by a trigram index on PostgreSQL (hiboo_connect/trigram.py); the
+        list keeps the rows found by any of them. An OR of them all would scan every row of the organisation, once
+        per count of the status chips."""
         value = value.strip()
         if not value:
             return queryset
-        machine_matches = SharingMachine.objects.filter(sharing=OuterRef("pk")).filter(
-            Q(machine__make__icontains=value)
+        described = Q(make__icontains=value) | Q(model__icontains=value) | Q(serial_number__icontains=value)
+        own_machines = Machine.objects.filter(described, organisation=self.organisation).values("pk")
+        # The beneficiary finds its received machines by what they are and under the names it gave them.
+        received_machines = ReceivedMachine.objects.filter(
+            Q(name__icontains=value)
+            | Q(machine__make__icontains=value)
             | Q(machine__model__icontains=value)
-            | Q(machine__serial_number__icontains=value)
-        )
-        # The beneficiary finds its received machines under the names it gave them.
-        received_name_matches = ReceivedMachine.objects.filter(
+            | Q(machine__serial_number__icontains=value),
             organisation=self.organisation,
-            name__icontains=value,
-            machine__sharing_machines__sharing=OuterRef("pk"),
-        )
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(recipient_email__icontains=value)
-            | Q(recipient_organisation_name__icontains=value)
-            | Q(owner__name__icontains=value)
-            | Exists(machine_matches)
-            | Exists(received_name_matches)
-        )
+        ).values("machine_id")
+        owners = Organisation.objects.filter(name__icontains=value).values("pk")
+        in_list = [
+            queryset.filter(condition).order_by().values("pk")
+            for condition in (
+                Q(reference__icontains=value),
+                Q(recipient_email__icontains=value),
+                Q(recipient_organisation_name__icontains=value),
+                Q(owner__in=owners),
+            )
+        ]
+        # The sharings of the machines found need no check of the list's scope here: the list itself applies it.
+        of_machines = [
+            SharingMachine.objects.filter(machine__in=machines).values("sharing_id")
+            for machines in (own_machines, received_machines)
+        ]
+        rows = in_list[0].union(*in_list[1:], *of_machines)
+        return queryset.filter(InSet(F("pk"), rows))
 
     def filter_period(self, queryset, name, value):
         now = self.now

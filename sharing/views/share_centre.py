@@ -133,7 +133,9 @@ def share_centre(request):
     # (selectors.COUNT_CAP says why). The paginator's count is the sum of the selected chips: no third count.
     without_status = data.copy()
     without_status.pop("status", None)
-    status_counts = selectors.sharings_count_by_status(SharingFilterSet(without_status, organisation=organisation).qs)
+    status_counts = selectors.sharings_count_by_status(
+        SharingFilterSet(without_status, organisation=organisation).qs, grouped=bool(data.get("q", "").strip())
+    )
     counted = selectors.sharings_count_by_direction(organisation)
     direction_counts = {direction: min(count, COUNT_CAP) for direction, count in counted.items()}
     selected_statuses = data.getlist("status")

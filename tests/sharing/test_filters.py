@@ -106,6 +106,48 @@ def test_search_finds_received_machines_by_the_name_the_beneficiary_gave(rows, o
     assert filtered(owner_org, "q=big j") == {"IN-7"}
 
 
+def test_search_finds_received_machines_by_what_they_are_and_never_lists_others_sharings_of_them(rows, owner_org):
+    """The JCB is received by the owner organisation (IN-7) and by an outsider (the other CTR-1): the machine matches
+    both, the list holds only the first."""
+    assert filtered(owner_org, "q=jcb") == {"IN-7"}
+    assert filtered(owner_org, "q=540-180&direction=outgoing") == set()
+
+
+def test_search_finds_the_owner_by_name(rows, owner_org, beneficiary_org):
+    assert filtered(owner_org, f"direction=incoming&q={beneficiary_org.name.upper()}") == {"IN-7"}
+
+
+def test_search_and_the_other_filters_narrow_each_other(rows, owner_org):
+    assert filtered(owner_org, "q=VOL01&status=stopped") == {"CTR-5"}
+    assert filtered(owner_org, "q=ctr&period=upcoming") == {"CTR-2"}
+
+
+@pytest.mark.django_db
+def test_the_searched_columns_have_trigram_indexes_on_postgresql():
+    """What the search's speed rests on (docs/benchmarks.md): one GIN trigram index per searched column on
+    PostgreSQL, none on SQLite, which has no such index."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%trgm'")
+            assert cursor.fetchall() == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%_trgm' ORDER BY indexname")
+        names = [name for (name,) in cursor.fetchall()]
+    assert names == [
+        "accounts_organisation_name_trgm",
+        "fleet_machine_make_trgm",
+        "fleet_machine_model_trgm",
+        "fleet_machine_serial_number_trgm",
+        "sharing_receivedmachine_name_trgm",
+        "sharing_sharing_recipient_email_trgm",
+        "sharing_sharing_recipient_organisation_name_trgm",
+        "sharing_sharing_reference_trgm",
+    ]
+
+
 def test_period(rows, owner_org):
     assert filtered(owner_org, "direction=outgoing&period=current") == {"CTR-1", "PO-3", "CTR-6"}
     assert filtered(owner_org, "direction=outgoing&period=upcoming") == {"CTR-2"}
