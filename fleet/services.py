@@ -19,6 +19,7 @@ from hiboo_connect.errors import InvalidInput, NotAllowed
 from hiboo_connect.text import single_line
 
 from .audit import AuditAction, AuditTarget
+from .ingest import FAULT, POSITION, ItemRefused, parse_item
 from .models import FaultCode, Machine, Position, Reading, Workspace
 
 BATCH_SIZE = 5000
@@ -269,3 +270,94 @@ def _store_by_bulk_create(model, rows: Iterable, now) -> Stored:
         return Stored(stored=len(rows))
     stored = connection.connection.total_changes - changes_before
     return Stored(stored=stored, duplicates=len(rows) - stored)
+
+
+# --- pushed readings -------------------------------------------------------------------------------------------------
+
+#: Readings one push (an API call, a chunk of an import file) may carry.
+MAX_INGEST_ITEMS = 10_000
+#: Machines looked up per query when items name them (SQLite bounds the parameters of one statement).
+_LOOKUP_CHUNK = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestError:
+    index: int
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestReport:
+    """What one push did: rows stored, rows already there (or repeated in the push), items refused and why."""
+
+    stored: int
+    duplicates: int
+    errors: tuple[IngestError, ...]
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+
+def _owned_machines(organisation: Organisation, keys) -> tuple[dict, dict]:
+    """The organisation's own machines that the items name: by id, and by (make without case, serial number). A
+    machine of another organisation is simply not found, whether it exists or not."""
+    ids = sorted({key.asset_id for key in keys if key.asset_id is not None})
+    serials = sorted({key.serial_number for key in keys if key.asset_id is None})
+    by_id, by_serial = {}, {}
+    own = Machine.objects.filter(organisation=organisation).only("pk", "make", "serial_number")
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        for machine in own.filter(pk__in=ids[start : start + _LOOKUP_CHUNK]):
+            by_id[machine.pk] = machine.pk
+    for start in range(0, len(serials), _LOOKUP_CHUNK):
+        for machine in own.filter(serial_number__in=serials[start : start + _LOOKUP_CHUNK]):
+            by_serial[(machine.make.casefold(), machine.serial_number)] = machine.pk
+    return by_id, by_serial
+
+
+def telemetry_ingest(
+    *, actor: Actor, organisation: Organisation, items: list, first_index: int = 0, now: dt.datetime | None = None
+) -> IngestReport:
+    """Store pushed readings, positions and fault codes of `organisation`'s own machines (DESIGN §8), at
+    most MAX_INGEST_ITEMS at once. Each item is checked alone (fleet.ingest): a refused item is reported with its
+    index (counted from `first_index`) and the others are stored, through telemetry_store's bulk path. Only the
+    machine's owner may push: another organisation's machine is refused exactly like one that does not exist."""
+    actor.require_admin_of(organisation)
+    if len(items) > MAX_INGEST_ITEMS:
+        raise InvalidInput(
+            "too_many_readings",
+            _("Send at most %(limit)d readings at once.") % {"limit": MAX_INGEST_ITEMS},
+            field="readings",
+        )
+    now = now or timezone.now()
+    errors: list[IngestError] = []
+    parsed = []
+    for offset, item in enumerate(items):
+        try:
+            parsed.append((first_index + offset, parse_item(item, now=now)))
+        except ItemRefused as refusal:
+            errors.append(IngestError(first_index + offset, refusal.code, refusal.message))
+    by_id, by_serial = _owned_machines(organisation, [item.machine for _index, item in parsed])
+    readings, positions, fault_codes = [], [], []
+    for index, item in parsed:
+        key = item.machine
+        if key.asset_id is not None:
+            machine_id = by_id.get(key.asset_id)
+        else:
+            machine_id = by_serial.get((key.make.casefold(), key.serial_number))
+        if machine_id is None:
+            errors.append(
+                IngestError(
+                    index, "unknown_machine", _("No machine of your organisation has this id or serial number.")
+                )
+            )
+        elif item.kind == POSITION:
+            positions.append(Position(machine_id=machine_id, timestamp=item.timestamp, **item.values))
+        elif item.kind == FAULT:
+            fault_codes.append(FaultCode(machine_id=machine_id, timestamp=item.timestamp, **item.values))
+        else:
+            readings.append(Reading(machine_id=machine_id, metric=item.metric, timestamp=item.timestamp, **item.values))
+    result = telemetry_store(readings=readings, positions=positions, fault_codes=fault_codes)
+    errors.sort(key=operator.attrgetter("index"))
+    return IngestReport(stored=result.stored, duplicates=result.duplicates, errors=tuple(errors))

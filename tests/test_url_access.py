@@ -117,6 +117,7 @@ URLS = {
     "api:received-assets": Api(),
     "api:received-asset": Api("received asset"),
     "api:workspaces": Api(),
+    "api:readings": Api(),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fleet.api import AssetListView, WorkspaceListView
+from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
     ReceivedAssetDetailView,
@@ -26,6 +26,7 @@ v1 = [
     path("received-assets", ReceivedAssetListView.as_view(), name="received-assets"),
     path("received-assets/<uuid:id>", ReceivedAssetDetailView.as_view(), name="received-asset"),
     path("workspaces", WorkspaceListView.as_view(), name="workspaces"),
+    path("readings", ReadingsPushView.as_view(), name="readings"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -18,6 +18,7 @@ OPERATIONS = {
     ("/api/v1/received-assets/{id}", "get"),
     ("/api/v1/received-assets/{id}", "patch"),
     ("/api/v1/workspaces", "get"),
+    ("/api/v1/readings", "post"),
 }
 
 

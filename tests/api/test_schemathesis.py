@@ -51,6 +51,9 @@ def test_the_api_keeps_its_schema_and_never_fails(case, api_key, world, frozen):
         case.path_parameters["id"] = str(target.pk)
     # Positive data acceptance is left out: schema-valid input is often refused by the rules, rightly (an asset
     # that is not yours, a start more than a year ago, an Idempotency-Key used for another body).
-    case.call_and_validate(
-        headers={"x-access-token": api_key}, excluded_checks=[schemathesis.checks.positive_data_acceptance]
-    )
+    excluded = [schemathesis.checks.positive_data_acceptance]
+    if case.operation.path == "/api/v1/readings":
+        # A push stores the good items and reports each refused one in a 200 (DESIGN §8): an item that breaks the
+        # documented constraints is an error line in the answer, not a 400 for the whole batch.
+        excluded.append(schemathesis.checks.negative_data_rejection)
+    case.call_and_validate(headers={"x-access-token": api_key}, excluded_checks=excluded)
