@@ -11,9 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from accounts.actors import Actor
 from fleet.data_packs import Metric
 from fleet.models import FaultCode, Position, Reading
-from fleet.services import MAX_INGEST_ITEMS
+from fleet.services import MAX_INGEST_ITEMS, telemetry_ingest
+from hiboo_connect.errors import InvalidInput, NotAllowed
 from tests.factories import MachineFactory
 
 UTC = dt.UTC
@@ -329,3 +331,36 @@ def test_an_idempotency_key_replays_the_first_answer(world, admin_api):
     second = _push(admin_api, readings, headers={"Idempotency-Key": "push-1"})[1]
 
     assert first == second == {"data": {"stored": 1, "duplicates": 0, "rejected": 0, "errors": []}}
+
+
+def test_a_blank_serial_number_is_missing(world, admin_api):
+    item = {"make": "Caterpillar", "serialNumber": "   ", "metric": "distance", "timestamp": "2026-07-12T08:00Z"}
+
+    _response, body = _push(admin_api, [item | {"value": 1}])
+
+    assert body["data"]["errors"][0]["code"] == "missing_field"
+
+
+def test_a_garbled_content_length_reads_as_no_body(world, admin_api):
+    response = admin_api.client.post(
+        "/api/v1/readings",
+        data="{}",
+        content_type="application/json",
+        headers={"x-access-token": admin_api.key},
+        CONTENT_LENGTH="many",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"readings": ["Send the readings as a list."]}
+
+
+def test_the_service_itself_refuses_more_than_ten_thousand_items(world, owner_admin):
+    with pytest.raises(InvalidInput) as refusal:
+        telemetry_ingest(actor=Actor.for_user(owner_admin), organisation=owner_admin.organisation, items=[{}] * 10_001)
+
+    assert refusal.value.code == "too_many_readings"
+
+
+def test_a_member_cannot_push(world, owner_member):
+    with pytest.raises(NotAllowed):
+        telemetry_ingest(actor=Actor.for_user(owner_member), organisation=owner_member.organisation, items=[])

@@ -111,3 +111,15 @@ def test_extra_cells_are_refused_with_their_line(machine, owner_org, tmp_path):
     _out, err, _failure = _import(path, owner_org, format="csv")
 
     assert err.splitlines() == ["line 2: unknown_field: Unknown field: unnamed columns."]
+
+
+def test_past_a_hundred_refused_lines_the_rest_are_counted(machine, owner_org, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(["not json"] * 103) + "\n")
+
+    _out, err, failure = _import(path, owner_org)
+
+    lines = err.splitlines()
+    assert len(lines) == 101
+    assert lines[-1] == "... and 3 more refused lines."
+    assert failure == "103 of 103 rows were refused (see above); the others were stored."
