@@ -146,6 +146,9 @@ class Sharing(models.Model):
                 fields=["beneficiary", "-start_at", "-created_at", "id"], name="sharing_beneficiary_list_order"
             ),
             # The status chips count from these without reading a row (index-only).
+            # The sharings whose windows reach a moment (a timeline's period): those ending after it, or never.
+            models.Index(fields=["owner", "end_at", "start_at"], name="sharing_owner_end"),
+            models.Index(fields=["beneficiary", "end_at", "start_at"], name="sharing_beneficiary_end"),
             models.Index(fields=["owner", "status"], name="sharing_owner_status"),
             models.Index(fields=["beneficiary", "status"], name="sharing_beneficiary_status"),
             models.Index(fields=["owner", "reference"], name="sharing_owner_reference"),

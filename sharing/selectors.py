@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from fleet.access import Grant, Window
 from fleet.models import Machine
 from hiboo_connect.errors import get_or_not_found
+from hiboo_connect.lookups import InSet
 from outbox.models import Message
 from outbox.selectors import messages_failed, messages_of
 
@@ -173,45 +174,60 @@ class MachineSharings:
 
 
 def sharings_by_machine(
-    *, organisation: Organisation, sharings: QuerySet[Sharing], max_machines: int, max_sharings: int | None = None
+    *,
+    organisation: Organisation,
+    sharings: SharingQuerySet,
+    period_start: datetime,
+    period_end: datetime,
+    offset: int,
+    limit: int,
+    max_sharings: int,
 ) -> tuple[list[MachineSharings], bool]:
-    """The share centre's timeline: the machines of `sharings` (a filtered list) one by one, each with its sharings
-    among them; at most `max_machines` machines (the second value says whether some were left out) and, with
-    `max_sharings`, at most that many sharings per machine, the most recent by start (each machine's `left_out` counts
-    the others). Three queries, however many sharings. Whatever `sharings` holds, only what the organisation owns or
-    receives is read."""
-    links = SharingMachine.objects.filter(
-        Q(sharing__owner=organisation) | Q(sharing__beneficiary=organisation),
-        sharing__in=sharings.order_by().values("pk"),
+    """The share centre's timeline: the sharings of `sharings` (a filtered list) whose windows overlap the period,
+    machine by machine (by make, model, serial number), `limit` machines from `offset` (the second value says whether
+    more follow), each with at most `max_sharings` of its sharings, the most recent by start (`left_out` counts the
+    others). Three queries; their cost follows the sharings of the period, never the organisation's history before
+    it. Whatever `sharings` holds, only what the organisation owns or receives is read."""
+    # The sharings of the period first (an index on each side's end date finds them), then their machines, sorted:
+    # never every link of the organisation's history sorted by machine.
+    in_period = (
+        sharings.overlapping(period_start, period_end)
+        .filter(Q(owner=organisation) | Q(beneficiary=organisation))
+        .order_by()
+        .values("pk")
+    )
+    machines_in_period = (
+        SharingMachine.objects.filter(InSet(F("sharing_id"), in_period)).order_by().values("machine_id").distinct()
     )
     machine_ids = list(
-        links.order_by("machine__make", "machine__model", "machine__serial_number", "machine_id")
-        .values_list("machine_id", flat=True)
-        .distinct()[: max_machines + 1]
+        Machine.objects.filter(InSet(F("pk"), machines_in_period))
+        .order_by("make", "model", "serial_number", "pk")
+        .values_list("pk", flat=True)[offset : offset + limit + 1]
     )
-    truncated = len(machine_ids) > max_machines
-    machine_ids = machine_ids[:max_machines]
+    more = len(machine_ids) > limit
+    machine_ids = machine_ids[:limit]
     machines: dict[object, Machine] = {}
     sharings_of: dict[object, list[Sharing]] = {machine_id: [] for machine_id in machine_ids}
     left_out: dict[object, int] = {}
-    rows = links.filter(machine_id__in=machine_ids)
-    if max_sharings is not None:
-        # Rank each machine's sharings newest first and count them in the same query (window functions), so the cap
-        # costs no query per machine.
-        by_machine: dict[str, Any] = {"partition_by": [F("machine_id")]}
-        newest_first = [F("sharing__start_at").desc(), F("sharing__created_at").desc(), F("sharing__pk").desc()]
-        rows = rows.annotate(
+    # Rank each machine's sharings newest first and count them in the same query (window functions), so the cap
+    # costs no query per machine.
+    by_machine: dict[str, Any] = {"partition_by": [F("machine_id")]}
+    newest_first = [F("sharing__start_at").desc(), F("sharing__created_at").desc(), F("sharing__pk").desc()]
+    rows = (
+        SharingMachine.objects.filter(machine_id__in=machine_ids, sharing__in=in_period)
+        .annotate(
             rank=WindowExpression(RowNumber(), order_by=newest_first, **by_machine),
             machine_total=WindowExpression(Count("pk"), **by_machine),
-        ).filter(rank__lte=max_sharings)
+        )
+        .filter(rank__lte=max_sharings)
+    )
     for link in rows.select_related("machine", "sharing__owner", "sharing__beneficiary").order_by(
         "sharing__start_at", "sharing__created_at", "sharing__pk"
     ):
         machines[link.machine_id] = link.machine
         sharings_of[link.machine_id].append(link.sharing)
-        if max_sharings is not None:
-            total: int = link.machine_total  # type: ignore[attr-defined]  # annotated by the query above
-            left_out[link.machine_id] = total - max_sharings if total > max_sharings else 0
+        total: int = link.machine_total  # annotated by the query above
+        left_out[link.machine_id] = total - max_sharings if total > max_sharings else 0
     # The beneficiary knows received machines under the names it gave them.
     names = dict(
         ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(
@@ -228,7 +244,7 @@ def sharings_by_machine(
         for machine_id in machine_ids
         if machine_id in machines
     ]
-    return result, truncated
+    return result, more
 
 
 # --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------

@@ -1,9 +1,11 @@
 """Sharings on a time axis, built one way for both places that draw them: the share centre's timeline (a row per
 machine, a bar per sharing of it) and a machine page's (a row per sharing of that machine). Each bar is coloured by
 the status its dates give at `now` (never a stored status), labelled with the other side and the reference, and links
-to the sharing; today is marked; the axis shows at least a month either side of today."""
+to the sharing; today is marked. The share centre's shows a period (the date filters', by default three months
+either side of today) and pages through the machines; a machine page's spans that machine's sharings."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,11 +15,13 @@ from fleet import charts
 from . import selectors
 from .lifecycle import SharingStatus
 
-#: The share centre draws at most this many machines (one row each); it says so when there are more.
-TIMELINE_MAX_MACHINES = 100
+#: The share centre draws this many machines (one row each) per page.
+TIMELINE_MACHINES_PER_PAGE = 50
 #: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
 TIMELINE_MAX_SHARINGS = 50
-#: The axis reaches at least this far either side of today; an open-ended bar is drawn this far past today.
+#: Without date filters, the share centre's timeline shows this far either side of today.
+DEFAULT_REACH = dt.timedelta(days=91)
+#: A machine page's axis reaches at least this far either side of today; an open-ended bar is drawn this far past today.
 AXIS_MARGIN, OPEN_END = dt.timedelta(days=30), dt.timedelta(days=60)
 #: ... and at most this far: a longer bar (a far-future end) is clipped at the edge, its tooltip has the dates.
 AXIS_REACH = dt.timedelta(days=10 * 366)
@@ -55,13 +59,55 @@ def _chart(*, chart_id: str, title: str, rows: list[charts.TimelineRow], now: dt
     return charts.timeline_chart(chart_id=chart_id, title=title, rows=rows, start=start, end=end, now=now, tz=tz)
 
 
-def share_centre_timeline(*, organisation, sharings, incoming: bool, now: dt.datetime, tz: dt.tzinfo) -> dict | None:
-    """The filtered sharings machine by machine, capped (TIMELINE_MAX_MACHINES, TIMELINE_MAX_SHARINGS), with what the
-    page says about the caps; None when there is nothing to draw. Three queries."""
-    machines, truncated = selectors.sharings_by_machine(
+@dataclass(frozen=True)
+class TimelinePeriod:
+    """The days a share-centre timeline shows, first and last included, and the periods before and after it."""
+
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def of_filters(cls, *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date) -> "TimelinePeriod":
+        """The date filters' period; one date alone reaches twice DEFAULT_REACH from it; none, DEFAULT_REACH either
+        side of today. A `to` before the `from` (the list then shows nothing) gives the `from` day alone."""
+        span = 2 * DEFAULT_REACH
+        if date_from and date_to:
+            return cls(date_from, max(date_to, date_from))
+        if date_from:
+            return cls(date_from, date_from + span)
+        if date_to:
+            return cls(date_to - span, date_to)
+        return cls(today - DEFAULT_REACH, today + DEFAULT_REACH)
+
+    def earlier(self) -> "TimelinePeriod":
+        length = self.last - self.first + dt.timedelta(days=1)
+        return TimelinePeriod(self.first - length, self.first - dt.timedelta(days=1))
+
+    def later(self) -> "TimelinePeriod":
+        length = self.last - self.first + dt.timedelta(days=1)
+        return TimelinePeriod(self.last + dt.timedelta(days=1), self.last + length)
+
+    def bounds(self, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+        """From the first moment of the first day to the first moment after the last, in the time zone."""
+        start = dt.datetime.combine(self.first, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        return start, end
+
+
+def share_centre_timeline(
+    *, organisation, sharings, incoming: bool, period: TimelinePeriod, page: int, now: dt.datetime, tz: dt.tzinfo
+) -> dict | None:
+    """The filtered sharings of the period, machine by machine, one page of TIMELINE_MACHINES_PER_PAGE machines (page
+    numbers from 1), each with at most TIMELINE_MAX_SHARINGS bars, with what the page says about them; None when the
+    page has nothing to draw. Three queries, whatever the organisation's history."""
+    start, end = period.bounds(tz)
+    machines, more = selectors.sharings_by_machine(
         organisation=organisation,
         sharings=sharings,
-        max_machines=TIMELINE_MAX_MACHINES,
+        period_start=start,
+        period_end=end,
+        offset=(page - 1) * TIMELINE_MACHINES_PER_PAGE,
+        limit=TIMELINE_MACHINES_PER_PAGE,
         max_sharings=TIMELINE_MAX_SHARINGS,
     )
     if not machines:
@@ -73,12 +119,27 @@ def share_centre_timeline(*, organisation, sharings, incoming: bool, now: dt.dat
         )
         for machine in machines
     ]
-    svg = _chart(chart_id="share-centre-timeline", title=_("Sharings machine by machine"), rows=rows, now=now, tz=tz)
+    svg = charts.timeline_chart(
+        chart_id="share-centre-timeline",
+        title=_("Sharings machine by machine"),
+        rows=rows,
+        start=start,
+        end=end,
+        now=now,
+        tz=tz,
+    )
+    first = (page - 1) * TIMELINE_MACHINES_PER_PAGE + 1
     return {
         "svg": svg,
         "machines": len(rows),
-        "truncated": truncated,
-        "limit": TIMELINE_MAX_MACHINES,
+        "first": first,
+        "last": first + len(rows) - 1,
+        "page": page,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if more else None,
+        "period": period,
+        "earlier": period.earlier(),
+        "later": period.later(),
         "machines_with_more_bars": sum(1 for machine in machines if machine.left_out),
         "bar_limit": TIMELINE_MAX_SHARINGS,
     }

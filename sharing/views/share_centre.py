@@ -22,7 +22,7 @@ from .. import exports, selectors
 from ..filters import Direction, SharingFilterSet
 from ..lifecycle import SharingStatus
 from ..selectors import COUNT_CAP
-from ..timeline import share_centre_timeline
+from ..timeline import TimelinePeriod, share_centre_timeline
 
 PER_PAGE = 25
 MACHINES_SHOWN_IN_LIST = 2
@@ -121,6 +121,19 @@ class View(TextChoices):
     TIMELINE = "timeline", gettext_lazy("Timeline")
 
 
+def _timeline_page(value) -> int:
+    """The timeline's page of machines from the query string: a number from 1; anything else is the first page."""
+    try:
+        page = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return page if 1 <= page <= 100_000 else 1
+
+
+def _period_filters(period: TimelinePeriod) -> dict[str, str]:
+    return {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
+
+
 @organisation_page
 @require_GET
 def share_centre(request):
@@ -146,15 +159,26 @@ def share_centre(request):
     ]
 
     view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
-    page = timeline = None
+    page = timeline = period_nav = None
     if view == View.TIMELINE:
+        dates = filterset.form.cleaned_data if filterset.is_valid() else {}
+        period = TimelinePeriod.of_filters(
+            date_from=dates.get("date_from"), date_to=dates.get("date_to"), today=timezone.localdate()
+        )
         timeline = share_centre_timeline(
             organisation=organisation,
             sharings=filterset.qs,
             incoming=direction == Direction.INCOMING,
+            period=period,
+            page=_timeline_page(request.GET.get("page")),
             now=timezone.now(),
             tz=timezone.get_current_timezone(),
         )
+        period_nav = {
+            "period": period,
+            "earlier": _period_filters(period.earlier()),
+            "later": _period_filters(period.later()),
+        }
     else:
         rows = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
         if filterset.is_valid() and set(selected_statuses) <= set(status_counts):
@@ -175,6 +199,7 @@ def share_centre(request):
     context = {
         "view": view,
         "timeline": timeline,
+        "period_nav": period_nav,
         "nav": "share_centre",
         "list_url": reverse("home"),
         "filterset": filterset,

@@ -3,6 +3,7 @@ address follows), a received machine showing only what was shared, the Gantt vie
 List / Timeline switch. Screenshots at desktop and phone widths."""
 
 import datetime as dt
+import re
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -111,5 +112,11 @@ def test_owner_sees_who_has_its_machines_and_the_timeline(
     page.goto(f"{live_server.url}/?view=timeline")
     expect(chart.locator(".timeline-row")).to_have_count(2)
     screenshot(f"share-centre-timeline-{viewport['width']}")
+    page.get_by_role("link", name="← Earlier").click()  # the period before, in place
+    expect(page).to_have_url(re.compile(r"view=timeline&date_from=\d{4}-\d\d-\d\d&date_to=\d{4}-\d\d-\d\d$"))
+    expect(page.get_by_role("link", name="Around today")).to_be_visible()
+    screenshot(f"share-centre-timeline-earlier-{viewport['width']}")
+    page.get_by_role("link", name="Around today").click()
+    expect(chart.locator(".timeline-row")).to_have_count(2)
     page.locator(".view-switch").get_by_role("link", name="List").click()
     expect(page.locator("table.list")).to_be_visible()

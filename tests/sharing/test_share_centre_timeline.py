@@ -1,6 +1,7 @@
 """The share centre's Timeline view: the filtered sharings machine by machine (one row per machine, a bar per sharing
 coloured by status and labelled with the other side and the reference, today marked), the List / Timeline switch that
-keeps the filters, the caps on rows and on bars per machine, authorization and a pinned query count."""
+keeps the filters, the period shown and its navigation, the pages of machines, the cap on bars per machine,
+authorization and a pinned query count."""
 
 import datetime as dt
 
@@ -48,8 +49,7 @@ def test_owner_sees_one_row_per_machine_and_a_bar_per_sharing(client, owner_admi
     response = client.get("/", {"view": "timeline"})
     assert response.status_code == 200
     timeline = response.context["timeline"]
-    assert timeline["machines"] == 2
-    assert not timeline["truncated"]
+    assert (timeline["machines"], timeline["first"], timeline["last"], timeline["next_page"]) == (2, 1, 2, None)
     svg = str(timeline["svg"])
     assert svg.count('class="timeline-row"') == 2
     assert svg.count("timeline-bar timeline-terminated") == 1
@@ -102,14 +102,69 @@ def test_the_switch_keeps_the_filters_and_htmx_pushes_the_address(client, owner_
     assert 'href="/?q=CTR&amp;view=timeline"' in listing
 
 
-def test_the_rows_are_capped_and_it_says_so(client, owner_admin, sharings, monkeypatch):
-    monkeypatch.setattr(sharing_timeline, "TIMELINE_MAX_MACHINES", 1)
+def test_the_machines_come_a_page_at_a_time(client, owner_admin, sharings, monkeypatch):
+    monkeypatch.setattr(sharing_timeline, "TIMELINE_MACHINES_PER_PAGE", 1)
+    client.force_login(owner_admin)
+    first = client.get("/", {"view": "timeline"})
+    timeline = first.context["timeline"]
+    assert (timeline["machines"], timeline["previous_page"], timeline["next_page"]) == (1, None, 2)
+    assert "Q-9" not in str(timeline["svg"])  # the excavator (Caterpillar) comes before the dumper (Volvo)
+    assert "Next machines" in first.content.decode()
+    second = client.get("/", {"view": "timeline", "page": "2"})
+    timeline = second.context["timeline"]
+    assert (timeline["first"], timeline["previous_page"], timeline["next_page"]) == (2, 1, None)
+    assert "Q-9" in str(timeline["svg"])
+    assert "Previous machines" in second.content.decode()
+    for page in ("0", "-3", "two", "99999999999999999999"):
+        assert client.get("/", {"view": "timeline", "page": page}).context["timeline"]["first"] == 1
+
+
+def test_the_timeline_shows_a_period_and_moves_through_time(client, owner_admin, owner_org, beneficiary_org, sharings):
+    """Three months either side of today by default; the date filters choose another; Earlier and Later move by the
+    period's length. A sharing outside the period is not drawn: nothing before it is read."""
+    old = SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_org,
+        machines=[sharings["dumper"]],
+        reference="OLD-1",
+        start_at=NOW - 300 * DAY,
+        end_at=NOW - 250 * DAY,
+    )
     client.force_login(owner_admin)
     response = client.get("/", {"view": "timeline"})
-    timeline = response.context["timeline"]
-    assert timeline["machines"] == 1
-    assert timeline["truncated"]
-    assert "The timeline shows the first 1 machines only." in response.content.decode()
+    period = response.context["period_nav"]["period"]
+    assert (period.first, period.last) == (dt.date(2024, 12, 19), dt.date(2025, 6, 19))
+    assert "OLD-1" not in str(response.context["timeline"]["svg"])
+    content = response.content.decode()
+    assert "date_from=2024-06-19&amp;date_to=2024-12-18" in content  # Earlier: the 183 days before
+    assert "date_from=2025-06-20&amp;date_to=2025-12-19" in content  # Later
+    earlier = client.get("/", {"view": "timeline", "date_from": "2024-06-19", "date_to": "2024-12-18"})
+    svg = str(earlier.context["timeline"]["svg"])
+    assert f'href="/sharings/{old.pk}/"' in svg
+    assert "CTR-" not in svg
+    assert "Around today" in earlier.content.decode()
+    empty = client.get("/", {"view": "timeline", "date_from": "2020-01-01", "date_to": "2020-02-01"})
+    assert empty.context["timeline"] is None
+    assert "date_from=2019-11-30&amp;date_to=2019-12-31" in empty.content.decode()  # still a way back and forth
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "first", "last"),
+    [
+        (None, None, dt.date(2025, 12, 20), dt.date(2026, 6, 20)),
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31), dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+        (dt.date(2026, 1, 1), None, dt.date(2026, 1, 1), dt.date(2026, 7, 2)),
+        (None, dt.date(2026, 1, 1), dt.date(2025, 7, 3), dt.date(2026, 1, 1)),
+        (dt.date(2026, 2, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 2, 1)),
+    ],
+)
+def test_the_period_of_the_filters(date_from, date_to, first, last):
+    today = dt.date(2026, 3, 21)
+    period = sharing_timeline.TimelinePeriod.of_filters(date_from=date_from, date_to=date_to, today=today)
+    assert (period.first, period.last) == (first, last)
+    earlier, later = period.earlier(), period.later()
+    assert (earlier.last, earlier.last - earlier.first) == (first - DAY, last - first)
+    assert (later.first, later.last - later.first) == (last + DAY, last - first)
 
 
 def test_the_bars_of_a_machine_are_capped_to_its_most_recent_sharings_and_it_says_so(
