@@ -49,6 +49,8 @@ class MachineCategory(models.TextChoices):
     AERIAL_WORK_PLATFORM = "aerial_work_platform", _("Aerial work platform")
     GENERATOR = "generator", _("Generator")
     COMPRESSOR = "compressor", _("Compressor")
+    #: A machine a telematics feed brought, whose kind the feed does not say (ISO 15143-3 headers carry none).
+    OTHER = "other", _("Other")
 
 
 class Machine(models.Model):

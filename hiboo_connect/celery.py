@@ -15,5 +15,7 @@ app.conf.beat_schedule = {
     # Outbox messages left pending (broker down at commit, worker killed while sending) are queued again.
     "outbox-redispatch": {"task": "outbox.tasks.messages_redispatch_task", "schedule": 60.0},
     # API idempotency keys are kept 24 hours; older ones are forgotten.
+    # Telematics sources due for a poll are polled, one task each (telematics/poller.py).
+    "telematics-poll-due": {"task": "telematics.tasks.telematics_poll_due_task", "schedule": 60.0},
     "idempotency-records-purge": {"task": "accounts.tasks.idempotency_records_purge_task", "schedule": 3600.0},
 }

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "fleet",
     "sharing",
+    "telematics",
     "demo",
 ]
 
