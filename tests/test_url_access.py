@@ -27,6 +27,7 @@ from accounts.models import ApiKeyRole, Role
 from accounts.services import colleague_invite
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
+from telematics.services import SourceAuth, telematics_source_create
 from tests.api.conftest import new_api_key
 from tests.factories import ContactFactory, MachineFactory, SharingFactory, WorkspaceFactory
 
@@ -118,6 +119,9 @@ URLS = {
     "api:received-asset": Api("received asset"),
     "api:workspaces": Api(),
     "api:readings": Api(),
+    "api:telematics-sources": Api(),
+    "api:telematics-source": Api("telematics source"),
+    "api:telematics-source-poll": Api("telematics source"),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),
@@ -235,6 +239,12 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
     )
     api_key = new_api_key(owner_org, "BI", ApiKeyRole.VIEWER)[0]
     invitation = colleague_invite(actor=Actor.for_user(owner_admin), email="new@rentandgo.example", role=Role.MEMBER)
+    telematics_source = telematics_source_create(
+        actor=Actor.for_user(owner_admin),
+        name="VisionLink",
+        base_url="https://127.0.0.1:9/aemp/v2",
+        auth=SourceAuth(type="header", header_name="X-Key", secret="k"),
+    )
     owner = (owner_admin, owner_key)
     objects = {
         "sharing": (sharing.pk, *owner),
@@ -247,6 +257,7 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         "API key": (api_key.pk, *owner),
         "invitation": (invitation.pk, *owner),
         "member": (owner_member.pk, *owner),
+        "telematics source": (telematics_source.pk, *owner),
     }
     return World(objects, outsider_admin, new_api_key(outsider_admin.organisation, "ERP")[1])
 

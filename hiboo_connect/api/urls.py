@@ -12,6 +12,7 @@ from sharing.api import (
     SharingListView,
     SharingStopView,
 )
+from telematics.api import TelematicsSourceDetailView, TelematicsSourceListView, TelematicsSourcePollView
 
 from .errors import api_not_found
 
@@ -27,6 +28,9 @@ v1 = [
     path("received-assets/<uuid:id>", ReceivedAssetDetailView.as_view(), name="received-asset"),
     path("workspaces", WorkspaceListView.as_view(), name="workspaces"),
     path("readings", ReadingsPushView.as_view(), name="readings"),
+    path("telematics-sources", TelematicsSourceListView.as_view(), name="telematics-sources"),
+    path("telematics-sources/<uuid:id>", TelematicsSourceDetailView.as_view(), name="telematics-source"),
+    path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -19,6 +19,12 @@ OPERATIONS = {
     ("/api/v1/received-assets/{id}", "patch"),
     ("/api/v1/workspaces", "get"),
     ("/api/v1/readings", "post"),
+    ("/api/v1/telematics-sources", "get"),
+    ("/api/v1/telematics-sources", "post"),
+    ("/api/v1/telematics-sources/{id}", "get"),
+    ("/api/v1/telematics-sources/{id}", "patch"),
+    ("/api/v1/telematics-sources/{id}", "delete"),
+    ("/api/v1/telematics-sources/{id}/poll", "post"),
 }
 
 
