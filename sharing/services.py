@@ -29,6 +29,7 @@ from outbox.services import message_retry
 
 from . import lifecycle, messages, selectors
 from .audit import AuditAction, AuditTarget
+from .changes import ChangeType, changes_announce, lifecycle_change_type, sharing_change
 from .lifecycle import SharingStatus
 from .models import ReceivedMachine, Sharing, SharingMachine
 
@@ -297,6 +298,7 @@ def sharing_create(
         sharings.append(sharing)
     if beneficiary is not None:
         _receive_machines(beneficiary=beneficiary, machines=machines, now=now)
+    changes_announce(sharing_change(ChangeType.SHARING_CREATED, sharing, now=now) for sharing in sharings)
     return sharings
 
 
@@ -367,6 +369,7 @@ def sharing_update(
             sharing, previous_start_at=before["start_at"], previous_end_at=before["end_at"], audit_event=event
         )
     messages.notify_status_changed(sharing, old_status=old_status, new_status=sharing.status)
+    changes_announce([sharing_change(ChangeType.SHARING_UPDATED, sharing, now=now)])
     return sharing
 
 
@@ -492,6 +495,7 @@ def sharing_stop(*, actor: Actor, sharing: Sharing, now: datetime | None = None)
         now=now,
     )
     messages.notify_stopped(sharing)
+    changes_announce([sharing_change(ChangeType.SHARING_STOPPED, sharing, now=now)])
     return sharing
 
 
@@ -520,6 +524,8 @@ def sharing_delete(*, actor: Actor, sharing: Sharing, now: datetime | None = Non
     )
     beneficiary_id = sharing.beneficiary_id
     messages.messages_of_sharing_drop(sharing)
+    # Announced while the sharing is still there, so that it is shown as it was.
+    changes_announce([sharing_change(ChangeType.SHARING_DELETED, sharing, now=now)])
     sharing.delete()
     if beneficiary_id is not None:
         # A machine leaves the beneficiary's fleet when no other sharing brings it there.
@@ -565,6 +571,7 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | Non
         )
         messages.notify_invitation_accepted(sharing, invitee=user)
         attached.append(sharing)
+    changes_announce(sharing_change(ChangeType.INVITATION_ACCEPTED, sharing, now=now) for sharing in attached)
     return attached
 
 
@@ -610,7 +617,19 @@ def _lifecycle_batch(sharing_ids: list, *, now: datetime) -> int:
             for sharing, old_status, new_status in moves
         )
         messages.notify_status_changed_many(moves)
+        changes_announce(_lifecycle_changes(moves, now=now))
     return len(moves)
+
+
+def _lifecycle_changes(moves: list[tuple[Sharing, str, str]], *, now: datetime) -> list:
+    """The changes of a claimed batch, each sharing shown as the claim left it (its new status, stamped `now`)."""
+    changes = []
+    for sharing, old_status, new_status in moves:
+        change_type = lifecycle_change_type(old_status=old_status, new_status=new_status)
+        if change_type is not None:
+            sharing.status, sharing.updated_at = new_status, now
+            changes.append(sharing_change(change_type, sharing, now=now))
+    return changes
 
 
 def _lifecycle_claim(decided: list[tuple[Sharing, str]], *, now: datetime) -> set:
