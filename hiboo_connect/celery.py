@@ -18,4 +18,6 @@ app.conf.beat_schedule = {
     # Telematics sources due for a poll are polled, one task each (telematics/poller.py).
     "telematics-poll-due": {"task": "telematics.tasks.telematics_poll_due_task", "schedule": 60.0},
     "idempotency-records-purge": {"task": "accounts.tasks.idempotency_records_purge_task", "schedule": 3600.0},
+    # Events are kept 90 days (DESIGN §9); older ones are deleted.
+    "events-purge": {"task": "events.tasks.events_purge_task", "schedule": 3600.0},
 }

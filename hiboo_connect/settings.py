@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fleet",
     "sharing",
     "telematics",
+    "events",
     "demo",
 ]
 

@@ -84,8 +84,9 @@ def test_a_create_runs_a_fixed_number_of_statements(world, admin_api, django_ass
     body = _create_body(world, startDate="2026-08-15T00:00:00Z", endDate=None, notificationEnabled=True)
 
     # Key look-up, overlap warning, the transaction (a savepoint in tests: 2), machines, recipient, contact,
-    # sharing, its machines, audit event, outbox row and its check, received machines, the answer's machines.
-    with django_assert_num_queries(14):
+    # sharing, its machines, audit event, outbox row and its check, received machines, the sharing's machines (read
+    # once, for its events and the answer), its events (one insert for both sides).
+    with django_assert_num_queries(15):
         response = admin_api.post("sharings", body)
 
     assert response.status_code == 201, response.content
