@@ -122,6 +122,7 @@ URLS = {
     "api:telematics-sources": Api(),
     "api:telematics-source": Api("telematics source"),
     "api:telematics-source-poll": Api("telematics source"),
+    "api:events": Api(),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),

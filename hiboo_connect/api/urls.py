@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from events.api import EventListView
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
@@ -31,6 +32,7 @@ v1 = [
     path("telematics-sources", TelematicsSourceListView.as_view(), name="telematics-sources"),
     path("telematics-sources/<uuid:id>", TelematicsSourceDetailView.as_view(), name="telematics-source"),
     path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
+    path("events", EventListView.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -25,6 +25,7 @@ OPERATIONS = {
     ("/api/v1/telematics-sources/{id}", "patch"),
     ("/api/v1/telematics-sources/{id}", "delete"),
     ("/api/v1/telematics-sources/{id}/poll", "post"),
+    ("/api/v1/events", "get"),
 }
 
 
