@@ -12,7 +12,18 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["accounts", "audit", "outbox", "fleet", "sharing", "telematics", "events", "hiboo_connect", "templates", "manage.py"]
+SOURCES = [
+    "accounts",
+    "audit",
+    "outbox",
+    "fleet",
+    "sharing",
+    "telematics",
+    "events",
+    "hiboo_connect",
+    "templates",
+    "manage.py",
+]
 
 
 def test_xgettext_is_installed():
