@@ -179,6 +179,12 @@ SharingCreatedResponse = inline_serializer(
 )
 
 
+def _with_direction(data: QueryDict, direction: str) -> QueryDict:
+    one_side = data.copy()
+    one_side["direction"] = direction
+    return one_side
+
+
 def _sharings_queryset(queryset):
     return queryset.select_related("owner", "beneficiary").prefetch_related("sharing_machines")
 
@@ -269,6 +275,14 @@ class SharingListView(ApiView):
             )
         page = page_from(request, default_limit=SHARINGS_DEFAULT_LIMIT, max_limit=SHARINGS_MAX_LIMIT)
         now = timezone.now()
+        if "direction" not in data:
+            # Both directions: each through its own index, merged (selectors say why).
+            sides = [
+                SharingFilterSet(_with_direction(data, direction), organisation=self.organisation).qs
+                for direction in (Direction.OUTGOING, Direction.INCOMING)
+            ]
+            total, rows = selectors.sharings_page_of_both_directions(*sides, offset=page.offset, limit=page.limit)
+            return Response({"data": {"total": total, "rows": _serialize_sharings(rows, now)}})
         queryset = _sharings_queryset(filterset.qs)
         return Response(page_body(queryset, page, lambda rows: _serialize_sharings(rows, now)))
 

@@ -97,6 +97,27 @@ def sharings_count_by_direction(organisation: Organisation, *, cap: int = COUNT_
     )
 
 
+def sharings_page_of_both_directions(
+    outgoing: QuerySet[Sharing], incoming: QuerySet[Sharing], *, offset: int, limit: int
+) -> tuple[int, list[Sharing]]:
+    """How many sharings an organisation sends and receives (the same filters on each side, one list), and one page
+    of them in the lists' order. Each side is read through its own index, in order, up to the end of the page, and
+    the two are merged: the OR of both sides, sorted whole, costs the organisation's whole history on every page. The
+    total is the sum of the sides' counts: a sharing never has its owner as beneficiary (a constraint says so)."""
+    total = outgoing.count() + incoming.count()
+    if offset >= total:
+        return total, []
+    ordering = [str(field) for field in outgoing.query.order_by]  # names: the FilterSet orders by fields only
+    fields = [field.lstrip("-") for field in ordering]
+    end = offset + limit
+    sides = [side.values_list(*dict.fromkeys(["pk", *fields]))[:end] for side in (outgoing, incoming)]
+    page = sides[0].union(sides[1], all=True).order_by(*ordering)[offset:end]
+    ids = [row[0] for row in page]
+    by_id = outgoing.model.objects.select_related("owner", "beneficiary").prefetch_related("sharing_machines")
+    found = by_id.in_bulk(ids)
+    return total, [found[pk] for pk in ids if pk in found]
+
+
 def sharing_get(*, organisation: Organisation, sharing_id) -> Sharing:
     """A sharing the organisation owns or receives; anything else is NotFound, never a hint that it exists."""
     return get_or_not_found(

@@ -188,11 +188,30 @@ def test_the_list_runs_a_fixed_number_of_queries(world, admin_api, owner_org, dj
     for index in range(5):
         admin_api.post("sharings", _create_body(world, reference=f"N-{index}"))
 
-    # Key look-up, count, page, machines of the page's sharings: never one query per row.
-    with django_assert_max_num_queries(5):
+    # Key look-up, a count per direction, the page's ids (both directions merged), its sharings, their machines:
+    # never one query per row; with one direction, a count and the page.
+    with django_assert_max_num_queries(6):
         response = admin_api.get("sharings")
+    with django_assert_max_num_queries(4):
+        outgoing = admin_api.get("sharings", {"direction": "outgoing"})
 
     assert response.json()["data"]["total"] == 7
+    assert outgoing.json()["data"]["total"] == 6
+
+
+def test_both_directions_page_as_one_list_newest_start_first(world, admin_api, owner_org):
+    """Sent and received sharings interleave by start, and pages neither skip nor repeat across the two sides."""
+    for day in (1, 3, 5, 7):
+        admin_api.post("sharings", _create_body(world, reference=f"OUT-{day}", startDate=f"2026-08-0{day}T08:00:00Z"))
+    expected = [row["reference"] for row in admin_api.get("sharings", {"limit": 200}).json()["data"]["rows"]]
+    starts = [row["startDate"] for row in admin_api.get("sharings", {"limit": 200}).json()["data"]["rows"]]
+
+    pages = [admin_api.get("sharings", {"offset": offset, "limit": 2}).json()["data"] for offset in (0, 2, 4, 6)]
+
+    assert starts == sorted(starts, reverse=True)
+    assert {"PARTNER-9", "CONTRACT-1", "OUT-1", "OUT-7"} <= set(expected)
+    assert [reference for page in pages for reference in (row["reference"] for row in page["rows"])] == expected
+    assert {page["total"] for page in pages} == {len(expected)} == {6}
 
 
 # --- input validation ------------------------------------------------------------------------------------------------
