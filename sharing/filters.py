@@ -175,4 +175,6 @@ class SharingFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(in_owner_workspace) | Exists(in_received_workspace))
 
     def filter_asset(self, queryset, name, value):
-        return queryset.filter(Exists(SharingMachine.objects.filter(sharing=OuterRef("pk"), machine_id=value)))
+        # The machine's sharings through its index, then the list's conditions on those few rows (not a probe of
+        # the machine for every row of the list).
+        return queryset.filter(InSet(F("pk"), SharingMachine.objects.filter(machine_id=value).values("sharing_id")))
