@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",
     "hiboo_connect",
     "audit",
     "outbox",
@@ -291,10 +290,6 @@ SPECTACULAR_SETTINGS = {
         "hiboo_connect.api.schema.forbid_unknown_request_fields",
         "hiboo_connect.api.schema.document_rate_limits",
     ],
-    # Swagger UI from drf-spectacular-sidecar, served by the app: no CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,7 +1,7 @@
 """Routes of the public API, its schema and its docs. Anything else under /api/ answers a JSON 404."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from events.api import EventListView
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
@@ -16,6 +16,7 @@ from sharing.api import (
 from telematics.api import TelematicsSourceDetailView, TelematicsSourceListView, TelematicsSourcePollView
 
 from .errors import api_not_found
+from .reference import api_docs
 
 app_name = "api"
 
@@ -34,11 +35,7 @@ v1 = [
     path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
     path("events", EventListView.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path(
-        "docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
-        name="docs",
-    ),
+    path("docs/", api_docs, name="docs"),
 ]
 
 urlpatterns = [
