@@ -20,10 +20,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 # Debian's packages the tests need: Chromium for the browser tests (Playwright must not download a browser of its
-# own) and gettext's xgettext for the translation-completeness test.
+# own), gettext's xgettext for the translation-completeness test, and npm for the browser tests' axe-core.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
@@ -40,9 +41,14 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile.dev --port $${PORT:-8000}
 
+# What the browser tests inject into the test browser (axe-core), at the versions package-lock.json pins.
+node_modules/.installed: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund
+	touch $@
+
 # The whole test suite, with the project checks and the coverage of every app (its floor: fail_under in pyproject.toml).
 # DATABASE_URL picks the database (SQLite by default).
-test: $(VENV)/.dev-installed system-packages
+test: $(VENV)/.dev-installed system-packages node_modules/.installed
 	$(BIN)/python manage.py compiletranslations --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=hiboo_connect.test_settings

@@ -43,9 +43,13 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
-def _frame(chart_id: str, title: str, description: str, body: list[str], extra_class: str = "") -> SafeString:
+def _frame(
+    chart_id: str, title: str, description: str, body: list[str], extra_class: str = "", role: str = "img"
+) -> SafeString:
+    """The chart's <svg>: a picture (role "img": its title and description are all a screen reader needs), or a group
+    (role "group") when it holds links, which must stay reachable and named inside it."""
     return mark_safe(
-        f'<svg class="chart{extra_class}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart{extra_class}" viewBox="0 0 {WIDTH} {HEIGHT}" role="{role}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>'
         f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -276,7 +280,8 @@ def timeline_chart(
                     f'<text class="timeline-bar-label" x="{x0 + 4:.1f}" y="{top + 17}">'
                     f"{escape(_truncate(bar.label, int((x1 - x0 - 8) / 6)))}</text>"
                 )
-            body.append(f'<a href="{escape(bar.url)}">{shape}</a>' if bar.url else shape)
+            link = f'<a href="{escape(bar.url)}" aria-label="{escape(tooltip)}">{shape}</a>'
+            body.append(link if bar.url else shape)
         body.append("</g>")
     if start <= now <= end:
         today = x(now)
@@ -290,7 +295,10 @@ def timeline_chart(
         "start": formats.date_format(start.astimezone(tz), "SHORT_DATE_FORMAT"),
         "end": formats.date_format(end.astimezone(tz), "SHORT_DATE_FORMAT"),
     }
-    svg = _frame(chart_id, title, description, body, extra_class=" sharing-timeline")
+    # Its bars link to their sharings: a group of links, not a picture (a picture's content is hidden from screen
+    # readers, its links included).
+    role = "group" if any(bar.url for row in rows for bar in row.bars) else "img"
+    svg = _frame(chart_id, title, description, body, extra_class=" sharing-timeline", role=role)
     return mark_safe(svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {TIMELINE_WIDTH} {height + 14}"', 1))
 
 

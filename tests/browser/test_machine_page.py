@@ -108,7 +108,7 @@ def test_owner_sees_everything_with_charts_and_the_sharing_timeline(
     expect(page.locator('#operating-hours .chart-bar:not([height="0.0"])')).to_have_count(working_days)
     expect(page.locator(".chart-unshared")).to_have_count(0)  # the owner sees everything
     expect(page.locator("table.faults tbody tr")).to_have_count(2)
-    timeline = page.get_by_role("img", name="Sharings of this machine")
+    timeline = page.get_by_role("group", name="Sharings of this machine")
     expect(timeline).to_be_visible()
     expect(timeline.locator(".timeline-bar")).to_have_count(2)
     expect(timeline.locator(".timeline-terminated")).to_have_count(1)

@@ -21,7 +21,7 @@ def test_admin_places_an_own_machine_in_workspaces(page, live_server, login, scr
     page.goto(f"{live_server.url}/fleet/")
 
     row = page.locator(f"#machine-{machine.pk}")
-    row.get_by_role("link", name="Place Volvo EC220E VCEC220EV00318 in workspaces").click()
+    row.get_by_role("link", name="Place in workspaces: Volvo EC220E VCEC220EV00318").click()
     expect(row.get_by_label("Lyon depot")).to_be_visible()
     screenshot(f"fleet-own-machine-placing-{viewport['width']}")
     row.get_by_label("Lyon depot").check()

@@ -128,7 +128,7 @@ def test_timeline_chart_colours_bars_by_status_and_marks_today():
     )
     assert "timeline-bar timeline-terminated" in svg
     assert "timeline-bar timeline-in_progress" in svg
-    assert '<a href="/sharings/1/">' in svg
+    assert '<a href="/sharings/1/" aria-label="' in svg
     assert 'class="timeline-today"' in svg
     assert ">Today</text>" in svg
     assert "open-ended" in svg
