@@ -35,6 +35,9 @@ class AuditEvent(models.Model):
     target_id = models.UUIDField(_("target id"))
     action = models.CharField(_("action"), max_length=30, choices=action_choices)
     changes = models.JSONField(_("changes"), default=list, blank=True, help_text=_("[{field, before, after}, ...]"))
+    # The action this event is part of, when a larger one caused it (a contract apply that touched this sharing): its
+    # events share the id, so the trail can show what one apply did.
+    cause_id = models.UUIDField(_("caused by"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit event")

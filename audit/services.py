@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from django.db import models
 
 from .models import ActorKind, AuditEvent
+
+_cause: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar("audit_cause", default=None)
+
+
+@contextlib.contextmanager
+def audit_cause(cause_id: uuid.UUID) -> Iterator[None]:
+    """Tag every audit event written inside the block with `cause_id`: a larger action (a contract apply) calls the
+    services of a lower layer, whose events then say which action they were part of, without those services knowing
+    about it."""
+    token = _cause.set(cause_id)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
 
 
 class AuditActor(Protocol):
@@ -98,4 +114,5 @@ def audit_event(
             {"field": field, "before": _json_value(before), "after": _json_value(after)}
             for field, before, after in changes
         ],
+        cause_id=_cause.get(),
     )
