@@ -54,6 +54,7 @@ SHARING_FILTERS = {
     "assetId": "asset_id",
     "recipient": "recipient",
     "direction": "direction",
+    "contract": "contract",
 }
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SHARINGS_DEFAULT_LIMIT, SHARINGS_MAX_LIMIT = 50, 200
@@ -74,6 +75,7 @@ SHARING_EXAMPLE = {
     "dataPacksCodes": ["essential", "usage_hours"],
     "properties": {"customer": "BuildCo", "site": "Lyon Part-Dieu", "contract": "CONTRACT-2026-0042"},
     "notificationEnabled": True,
+    "contract": "CONTRACT-2026-0042",
     "createdAt": "2026-07-12T09:30:00Z",
     "updatedAt": "2026-07-12T09:30:00Z",
 }
@@ -96,6 +98,11 @@ class SharingSerializer(serializers.Serializer):
     dataPacksCodes = serializers.ListField(source="data_packs", child=serializers.ChoiceField(ALL_DATA_PACKS))
     properties = PropertiesField()
     notificationEnabled = serializers.BooleanField(source="notification_enabled")
+    contract = serializers.CharField(
+        source="contract.reference",
+        allow_null=True,
+        help_text="The reference of the contract that manages this sharing (PUT /contracts/{reference}), or null.",
+    )
     createdAt = InstantField(source="created_at")
     updatedAt = InstantField(source="updated_at")
 
@@ -186,7 +193,7 @@ def _with_direction(data: QueryDict, direction: str) -> QueryDict:
 
 
 def _sharings_queryset(queryset):
-    return queryset.select_related("owner", "beneficiary").prefetch_related("sharing_machines")
+    return queryset.select_related("owner", "beneficiary", "contract").prefetch_related("sharing_machines")
 
 
 def _serialize_sharings(sharings, now) -> list[dict]:
@@ -232,6 +239,9 @@ SHARING_LIST_PARAMETERS = [
         "direction",
         {"type": "string", "enum": Direction.values},
         description="outgoing: shared by your organisation; incoming: shared with it. Default: both.",
+    ),
+    OpenApiParameter(
+        "contract", OpenApiTypes.STR, description="The sharings managed by this contract (its reference)."
     ),
 ]
 

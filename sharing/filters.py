@@ -61,6 +61,7 @@ class SharingFilterSet(django_filters.FilterSet):
     reference = django_filters.CharFilter(label=_("Reference"), field_name="reference", lookup_expr="exact")
     asset_id = django_filters.UUIDFilter(label=_("Machine id"), method="filter_asset")
     recipient = django_filters.CharFilter(label=_("Recipient"), field_name="recipient_email", lookup_expr="iexact")
+    contract = django_filters.CharFilter(label=_("Contract"), method="filter_contract")
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         empty_label=_("Latest start first"),
@@ -178,3 +179,7 @@ class SharingFilterSet(django_filters.FilterSet):
         # The machine's sharings through its index, then the list's conditions on those few rows (not a probe of
         # the machine for every row of the list).
         return queryset.filter(InSet(F("pk"), SharingMachine.objects.filter(machine_id=value).values("sharing_id")))
+
+    def filter_contract(self, queryset, name, value):
+        # The organisation's own contracts: a beneficiary never filters by another organisation's contracts.
+        return queryset.filter(owner=self.organisation, contract__reference=value)

@@ -111,6 +111,17 @@ class Sharing(models.Model):
     properties = models.JSONField(_("properties"), default=dict, blank=True)
     data_packs = models.JSONField(_("data packs"), default=all_data_packs)
     notification_enabled = models.BooleanField(_("notifications"), default=True)
+    # The rental contract that manages this sharing, if any (DESIGN §7), and the contract line it stands for. A string
+    # reference: contracts sit in a layer above this one, which never imports them.
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        related_name="sharings",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    contract_line = models.CharField(_("contract line"), max_length=100, blank=True)
     # Read back within what every time zone can show: a far-future date stored before DESIGN §3 bounded them at 2099
     # must not break a page, an export or an e-mail of either organisation.
     start_at = ShowableDateTimeField(_("start"))

@@ -179,6 +179,23 @@ def _recipient_user(*, owner: Organisation, email: str) -> User | None:
     return user
 
 
+def properties_clean(properties: Mapping[str, Any] | None) -> dict[str, str]:
+    """Properties as a sharing stores them: for a caller that must compare a wanted state before writing it (contract
+    sync), so that what it asks and what was stored compare equal."""
+    return _clean_properties(properties)
+
+
+def data_packs_clean(codes) -> list[str]:
+    """Data packs as a sharing stores them (canonical order, no duplicates); see properties_clean."""
+    return _clean_data_packs(codes)
+
+
+def recipient_organisation(*, owner: Organisation, email: str) -> Organisation | None:
+    """The organisation of the recipient's account, None when they have none yet; refuses (InvalidInput) an invalid
+    e-mail and members of the owner organisation, as sharing_create does."""
+    return _resolve_recipient(owner=owner, email=_clean_email(email))
+
+
 def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine], now: datetime) -> None:
     """Put machines in the beneficiary's fleet the first time it receives them, named "model serial-number". One
     statement: a machine it already receives is left as it is (its own name and workspaces) by the unique constraint."""
@@ -210,9 +227,14 @@ def sharing_create(
     start_at: datetime | str | None,
     end_at: datetime | None = None,
     one_per_machine: bool = False,
+    contract_id=None,
+    contract_lines: Mapping[Any, str] | None = None,
     now: datetime | None = None,
 ) -> list[Sharing]:
-    """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created."""
+    """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created.
+
+    A contract sync names the contract that manages them (`contract_id`) and, per machine id, the contract line each
+    sharing stands for (`contract_lines`)."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
@@ -268,6 +290,8 @@ def sharing_create(
             notification_enabled=notification_enabled,
             start_at=start_at,
             end_at=end_at,
+            contract_id=contract_id,
+            contract_line=(contract_lines or {}).get(group[0].pk, "") if len(group) == 1 else "",
             created_at=now,
             updated_at=now,
         )

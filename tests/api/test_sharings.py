@@ -24,6 +24,7 @@ SHARING_FIELDS = {
     "dataPacksCodes",
     "properties",
     "notificationEnabled",
+    "contract",
     "createdAt",
     "updatedAt",
 }
