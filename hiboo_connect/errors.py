@@ -43,6 +43,12 @@ class RuleConflict(DomainError):
     kind = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    """The client's precondition no longer holds: it read an older version of the object (If-Match, 412)."""
+
+    kind = "precondition_failed"
+
+
 def get_or_not_found(queryset, code: str, message: str, **lookup):
     """The one row of an already scoped `queryset` matching `lookup`, or NotFound. A malformed id (not a UUID, say)
     is NotFound too: an outsider learns nothing from the difference."""

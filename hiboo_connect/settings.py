@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sharing",
     "telematics",
     "events",
+    "contracts",
     "demo",
 ]
 
@@ -290,6 +291,11 @@ SPECTACULAR_SETTINGS = {
         "hiboo_connect.api.schema.forbid_unknown_request_fields",
         "hiboo_connect.api.schema.document_rate_limits",
     ],
+    # Two lists' "status" are different choices: each keeps its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "SharingStatusEnum": "sharing.lifecycle.SharingStatus",
+        "ContractStatusEnum": "contracts.models.ContractStatus",
+    },
 }
 
 LOGGING = {

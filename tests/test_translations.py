@@ -20,6 +20,7 @@ SOURCES = [
     "sharing",
     "telematics",
     "events",
+    "contracts",
     "hiboo_connect",
     "templates",
     "manage.py",

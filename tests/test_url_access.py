@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import ApiKeyRole, Role
 from accounts.services import colleague_invite
+from contracts.models import Contract
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
 from telematics.services import SourceAuth, telematics_source_create
@@ -123,6 +124,8 @@ URLS = {
     "api:telematics-source": Api("telematics source"),
     "api:telematics-source-poll": Api("telematics source"),
     "api:events": Api(),
+    "api:contracts": Api(),
+    "api:contract": Api("contract"),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),
@@ -246,6 +249,7 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         base_url="https://127.0.0.1:9/aemp/v2",
         auth=SourceAuth(type="header", header_name="X-Key", secret="k"),
     )
+    contract = Contract.objects.create(owner=owner_org, reference="CTR/2026/0042")
     owner = (owner_admin, owner_key)
     objects = {
         "sharing": (sharing.pk, *owner),
@@ -259,6 +263,7 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         "invitation": (invitation.pk, *owner),
         "member": (owner_member.pk, *owner),
         "telematics source": (telematics_source.pk, *owner),
+        "contract": (contract.reference, *owner),  # the API names a contract by its reference
     }
     return World(objects, outsider_admin, new_api_key(outsider_admin.organisation, "ERP")[1])
 

@@ -20,6 +20,7 @@ DOMAIN_STATUS = {
     "forbidden": status.HTTP_403_FORBIDDEN,
     "not_found": status.HTTP_404_NOT_FOUND,
     "conflict": status.HTTP_409_CONFLICT,
+    "precondition_failed": status.HTTP_412_PRECONDITION_FAILED,
 }
 
 DRF_CODES = {

@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from contracts.api import ContractDetailView, ContractListView
 from events.api import EventListView
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
@@ -34,6 +35,9 @@ v1 = [
     path("telematics-sources/<uuid:id>", TelematicsSourceDetailView.as_view(), name="telematics-source"),
     path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
     path("events", EventListView.as_view(), name="events"),
+    path("contracts", ContractListView.as_view(), name="contracts"),
+    # A reference may hold slashes ("CTR/2026/0042"): the rest of the path is the reference.
+    path("contracts/<path:reference>", ContractDetailView.as_view(), name="contract"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

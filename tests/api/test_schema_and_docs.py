@@ -26,6 +26,10 @@ OPERATIONS = {
     ("/api/v1/telematics-sources/{id}", "delete"),
     ("/api/v1/telematics-sources/{id}/poll", "post"),
     ("/api/v1/events", "get"),
+    ("/api/v1/contracts", "get"),
+    ("/api/v1/contracts/{reference}", "get"),
+    ("/api/v1/contracts/{reference}", "put"),
+    ("/api/v1/contracts/{reference}", "delete"),
 }
 
 
@@ -66,7 +70,14 @@ def test_the_schema_has_examples_and_refuses_unknown_fields(db):
     listing = schema["paths"]["/api/v1/sharings"]["get"]["responses"]["200"]["content"]["application/json"]
     assert listing["examples"]
     names = {parameter["name"] for parameter in schema["paths"]["/api/v1/sharings"]["get"]["parameters"]}
-    assert {"offset", "limit", "reference", "status", "assetId", "recipient", "direction"} <= names
+    assert {"offset", "limit", "reference", "status", "assetId", "recipient", "direction", "contract"} <= names
+
+    apply = schema["paths"]["/api/v1/contracts/{reference}"]["put"]
+    assert apply["requestBody"]["content"]["application/json"]["examples"]
+    assert schema["components"]["schemas"]["ContractPutRequest"]["additionalProperties"] is False
+    assert schema["components"]["schemas"]["ContractLineRequest"]["additionalProperties"] is False
+    assert {"200", "201", "409", "412"} <= set(apply["responses"])
+    assert {"dryRun", "onConflict", "If-Match", "Idempotency-Key"} <= {p["name"] for p in apply["parameters"]}
 
 
 def test_the_docs_are_served_by_the_app_without_a_cdn_or_inline_code(db):

@@ -1,0 +1,44 @@
+"""Scoped reads of contracts: an organisation sees its own contracts only; anything else is NotFound."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation
+from hiboo_connect.errors import get_or_not_found
+from sharing.lifecycle import SharingStatus
+from sharing.models import Sharing
+
+from .models import Contract, ContractApply
+
+#: Applies shown with a contract, newest first.
+HISTORY_SHOWN = 50
+
+
+def contracts_of(organisation: Organisation) -> QuerySet[Contract]:
+    return Contract.objects.filter(owner=organisation)
+
+
+def contract_get(*, organisation: Organisation, reference: str) -> Contract:
+    return get_or_not_found(
+        contracts_of(organisation), "contract_not_found", _("No such contract."), reference=reference
+    )
+
+
+def contract_history(contract: Contract, *, limit: int = HISTORY_SHOWN) -> list[ContractApply]:
+    return list(contract.applies.order_by("-applied_at", "-generation")[:limit])
+
+
+def sharing_counts_of(contracts: list[Contract]) -> dict:
+    """For each contract, how many of its sharings have each status (the cached column, as lists count): one query."""
+    counts: dict = {contract.pk: dict.fromkeys(SharingStatus.values, 0) for contract in contracts}
+    rows = (
+        Sharing.objects.filter(contract__in=contracts)
+        .order_by()
+        .values_list("contract_id", "status")
+        .annotate(count=Count("pk"))
+    )
+    for contract_id, status, count in rows:
+        counts[contract_id][status] = count
+    return counts
