@@ -11,6 +11,7 @@ urlpatterns = [
     path("sharings/", include("sharing.urls")),
     path("fleet/received/", include("sharing.received_urls")),
     path("fleet/", include("fleet.urls")),
+    path("telematics/", include("telematics.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("hiboo_connect.api.urls")),

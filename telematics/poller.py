@@ -26,7 +26,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -549,7 +549,9 @@ def telematics_source_poll(*, source_id, run_id=None, due_only: bool = False) ->
     poll = _Poll(source=source, run=run, client=FeedClient(source), now=now)
     failed = False
     try:
-        _poll(poll)
+        # What the run says is read by the organisation's people: written in their language.
+        with translation.override(source.organisation.language):
+            _poll(poll)
     except PollFailed as failure:
         failed = True
         poll.problems.insert(0, failure.message)
@@ -557,9 +559,11 @@ def telematics_source_poll(*, source_id, run_id=None, due_only: bool = False) ->
         # A bug of ours must not stop the other sources nor leave the source claimed: it is logged and said on the run.
         logger.exception("The poll of telematics source %s failed", source_id)
         failed = True
-        poll.problems.insert(0, _("The poll failed on an unexpected error; the team has been told."))
+        with translation.override(source.organisation.language):
+            poll.problems.insert(0, _("The poll failed on an unexpected error; the team has been told."))
     finished = timezone.now()
-    run.error = _problems_text(poll.problems)
+    with translation.override(source.organisation.language):
+        run.error = _problems_text(poll.problems)
     run.finished_at = finished
     run.save()
     failures = source.failures + 1 if failed else 0

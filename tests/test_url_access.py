@@ -83,6 +83,12 @@ URLS = {
     "fleet:workspace_create": Portal(),
     "fleet:workspace_rename": Portal("workspace"),
     "fleet:workspace_delete": Portal("workspace"),
+    # Telematics sources
+    "telematics:sources": Portal(),
+    "telematics:source_create": Portal(),
+    "telematics:source_edit": Portal("telematics source"),
+    "telematics:source_delete": Portal("telematics source"),
+    "telematics:source_poll": Portal("telematics source"),
     # The organisation
     "accounts:organisation_create": Portal(),
     "accounts:organisation_settings": Portal(),

@@ -418,3 +418,14 @@ def test_poll_now_with_the_broker_down_leaves_the_source_due(admin_actor, frozen
     _queue_poll(source.pk, run.pk)  # what runs after commit: logs, does not raise
     assert poller.sources_due(now=NOW) == [source.pk]
     assert telematics_poll_due_task() == 0
+
+
+def test_the_run_speaks_the_organisation_language(httpserver, frozen, admin_actor, owner_org, cat_fleet):
+    frozen(NOW)
+    owner_org.language = "fr"
+    owner_org.save()
+    httpserver.expect_request("/aemp/v2/Fleet/1").respond_with_data(feed("partial.json"), content_type=JSON)
+    _not_found(httpserver)
+    run = poller.telematics_source_poll(source_id=_source(admin_actor, httpserver).pk)
+    assert "unité inconnue «\u00a0barrel\u00a0»" in run.error
+    assert "Équipement 3\u00a0: pas un élément" in run.error
