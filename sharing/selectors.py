@@ -113,7 +113,9 @@ def sharings_page_of_both_directions(
     sides = [side.values_list(*dict.fromkeys(["pk", *fields]))[:end] for side in (outgoing, incoming)]
     page = sides[0].union(sides[1], all=True).order_by(*ordering)[offset:end]
     ids = [row[0] for row in page]
-    by_id = outgoing.model.objects.select_related("owner", "beneficiary").prefetch_related("sharing_machines")
+    by_id = outgoing.model.objects.select_related("owner", "beneficiary", "contract").prefetch_related(
+        "sharing_machines"
+    )
     found = by_id.in_bulk(ids)
     return total, [found[pk] for pk in ids if pk in found]
 
