@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "telematics",
     "events",
     "contracts",
+    "aemp",
     "demo",
 ]
 

@@ -21,6 +21,7 @@ SOURCES = [
     "telematics",
     "events",
     "contracts",
+    "aemp",
     "hiboo_connect",
     "templates",
     "manage.py",

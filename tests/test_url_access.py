@@ -132,6 +132,9 @@ URLS = {
     "api:events": Api(),
     "api:contracts": Api(),
     "api:contract": Api("contract"),
+    "api:aemp:fleet": Api(),
+    "api:aemp:equipment": Api("machine"),
+    "api:aemp:time-series": Api("machine"),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),
@@ -146,6 +149,8 @@ PORTAL_METHODS = ("get", "post")
 API_METHODS = ("get", "post", "patch", "delete")
 # Values tried, in order, for a URL argument that names no object (a token, a key, an admin app label...).
 SAMPLE_VALUES = ("1", "x", "auth", "00000000-0000-4000-8000-000000000000")
+#: Arguments that name no object but need a meaningful value (the ISO feed's time series: element, period, page).
+PLAIN_ARGUMENTS = {"page": "1", "element": "Locations", "start": "2026-01-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,11 @@ def _level_path(pattern, values: dict) -> str:
 
         def sample(match):
             converter = pattern.converters[match[1]]
-            return values.get(match[1]) or next(v for v in SAMPLE_VALUES if re.fullmatch(converter.regex, v))
+            return (
+                values.get(match[1])
+                or PLAIN_ARGUMENTS.get(match[1])
+                or next(v for v in SAMPLE_VALUES if re.fullmatch(converter.regex, v))
+            )
 
         return re.sub(r"<(?:\w+:)?(\w+)>", sample, text)
     regex = pattern.regex
@@ -286,7 +295,7 @@ def _call(client, method, path):
 
 
 def _argument(route: Route) -> str | None:
-    names = [name for level in route.levels for name in level.regex.groupindex]
+    names = [name for level in route.levels for name in level.regex.groupindex if name not in PLAIN_ARGUMENTS]
     assert len(names) <= 1, f"{route.route} takes {names}: teach this test which object each one names"
     return names[0] if names else None
 

@@ -44,6 +44,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
+    path("aemp/v2/", include("aemp.urls")),
     # [\s\S], not ".": the catch-all must also match paths with a line break, or Django answers them in HTML.
     re_path(r"^[\s\S]*$", api_not_found),
 ]

@@ -74,3 +74,18 @@ def test_a_late_reading_inside_the_window_reaches_the_machine_page(ended, machin
         "4,321.5",
     )  # not 4,400: that one came after the end
     assert packs["essential"]["position"].latitude == 45.1
+
+
+def test_a_late_reading_inside_the_window_reaches_the_iso_feed(ended, machine):
+    owner, beneficiary = ended
+    feed = Client(headers={"x-access-token": beneficiary.key, "Accept": "application/json"})
+    (before,) = feed.get("/api/aemp/v2/Fleet/1").json()["Equipment"]
+    assert set(before) == {"EquipmentHeader"}  # nothing yet inside the window
+
+    _push(owner, machine)
+
+    (after,) = feed.get("/api/aemp/v2/Fleet/1").json()["Equipment"]
+    assert after["CumulativeOperatingHours"] == {"datetime": "2026-06-20T10:00:00Z", "Hour": 4321.5}
+    assert after["Location"]["datetime"] == "2026-06-20T10:00:00Z"
+    series = feed.get(f"/api/aemp/v2/Fleet/Equipment/ID/{machine.pk}/OperatingHours/2026-05-01/2026-08-01/1").json()
+    assert [entry["Hour"] for entry in series["CumulativeOperatingHours"]] == [4321.5]
