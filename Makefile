@@ -60,7 +60,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
 bench: $(VENV)/.dev-installed
 	@psql "$(BENCH_DATABASE_URL)" -c "select 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres bench
 	rm -rf /tmp/bench-var/celery  # the delivery tasks the last run queued (for rows it removed)
-	DEBUG=false SECRET_KEY=bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz VAR_DIR=/tmp/bench-var \
+	DEBUG=false SECRET_KEY=bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz VAR_DIR=/tmp/bench-var ALLOWED_HOSTS=localhost \
 		DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Extract translatable strings into locale/fr with gettext's xgettext (compiling them needs no system tool).

@@ -43,6 +43,7 @@ def main():
 
     print(f"Database {connection.settings_dict['NAME']}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages name their assets from the manifest
     the_world = world(options.scale, rebuild=options.rebuild, log=lambda line: print(line, flush=True))
     only = {int(row) for row in options.only.split(",")} if options.only else None
     results = []

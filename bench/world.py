@@ -192,7 +192,7 @@ INSERT INTO sharing_sharing (id, owner_id, beneficiary_id, sender_label, recipie
 SELECT gen_random_uuid(), d.owner_id, CASE WHEN d.pending THEN NULL ELSE b.id END, 'admin@' || d.slug || '.example',
        CASE WHEN d.pending THEN 'someone-' || d.n || '@newco.example' ELSE 'admin@' || b.slug || '.example' END,
        b.name, 'CONTRACT-' || d.n, '{}'::jsonb,
-       '["activity", "usage", "fuel", "location", "alerts", "maintenance"]'::jsonb, true,
+       '["essential", "usage_hours", "energy_and_fuel", "activity"]'::jsonb, true,
        d.start_at, CASE WHEN d.pending THEN now() + make_interval(days => 400 + d.n %% 100) ELSE d.end_at END, NULL,
        CASE WHEN d.pending THEN 'pending'
             WHEN d.end_at IS NOT NULL AND d.end_at <= now() THEN 'terminated'
