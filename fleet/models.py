@@ -74,6 +74,13 @@ class Machine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["make", "serial_number"], name="fleet_machine_unique_make_serial"),
         ]
+        # An organisation's machines in the order every list shows them (the fleet list, the share centre's
+        # timeline, which walks them in order until its page is full).
+        indexes = [
+            models.Index(
+                fields=["organisation", "make", "model", "serial_number", "id"], name="fleet_machine_list_order"
+            )
+        ]
 
     def __str__(self):
         return f"{self.make} {self.model} {self.serial_number}"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models import Window as WindowExpression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -19,7 +19,6 @@ from audit.models import AuditEvent
 from fleet.access import Grant, Window
 from fleet.models import Machine
 from hiboo_connect.errors import get_or_not_found
-from hiboo_connect.lookups import InSet
 from outbox.models import Message
 from outbox.selectors import messages_failed, messages_of
 
@@ -200,30 +199,33 @@ def sharings_by_machine(
     *,
     organisation: Organisation,
     sharings: SharingQuerySet,
+    incoming: bool,
     period_start: datetime,
     period_end: datetime,
     offset: int,
     limit: int,
     max_sharings: int,
 ) -> tuple[list[MachineSharings], bool]:
-    """The share centre's timeline: the sharings of `sharings` (a filtered list) whose windows overlap the period,
-    machine by machine (by make, model, serial number), `limit` machines from `offset` (the second value says whether
-    more follow), each with at most `max_sharings` of its sharings, the most recent by start (`left_out` counts the
-    others). Three queries; their cost follows the sharings of the period, never the organisation's history before
-    it. Whatever `sharings` holds, only what the organisation owns or receives is read."""
-    # The sharings of the period first (an index on each side's end date finds them), then their machines, sorted:
-    # never every link of the organisation's history sorted by machine.
+    """The share centre's timeline: the sharings of `sharings` (a filtered list of one direction) whose windows
+    overlap the period, machine by machine (by make, model, serial number), `limit` machines from `offset` (the
+    second value says whether more follow), each with at most `max_sharings` of its sharings, the most recent by start
+    (`left_out` counts the others). Three queries. The machines are walked in order, each asked whether one of its
+    sharings is in the period, until the page is full: the cost follows the page, not the organisation's history nor
+    the number of sharings in the period. Whatever `sharings` holds, only what the organisation owns or receives is
+    read."""
     in_period = (
         sharings.overlapping(period_start, period_end)
         .filter(Q(owner=organisation) | Q(beneficiary=organisation))
         .order_by()
         .values("pk")
     )
-    machines_in_period = (
-        SharingMachine.objects.filter(InSet(F("sharing_id"), in_period)).order_by().values("machine_id").distinct()
+    candidates = (
+        Machine.objects.filter(received_as__organisation=organisation)
+        if incoming
+        else Machine.objects.filter(organisation=organisation)
     )
     machine_ids = list(
-        Machine.objects.filter(InSet(F("pk"), machines_in_period))
+        candidates.filter(Exists(SharingMachine.objects.filter(machine=OuterRef("pk"), sharing__in=in_period)))
         .order_by("make", "model", "serial_number", "pk")
         .values_list("pk", flat=True)[offset : offset + limit + 1]
     )

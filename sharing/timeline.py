@@ -104,6 +104,7 @@ def share_centre_timeline(
     machines, more = selectors.sharings_by_machine(
         organisation=organisation,
         sharings=sharings,
+        incoming=incoming,
         period_start=start,
         period_end=end,
         offset=(page - 1) * TIMELINE_MACHINES_PER_PAGE,
