@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.mail import get_connection
 from django.db.models import F
@@ -67,9 +68,29 @@ def _send_email(message: Message, accepted: Callable[[], None]) -> bool:
     return True
 
 
+class PermanentFailure(Exception):
+    """Raised by a sender when waiting will not help (a webhook endpoint answered 410 Gone, or was disabled): the
+    message is marked failed at once."""
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How a channel's failed attempts are spaced: `backoff(attempt)` is the wait after that failed attempt, and the
+    message is marked failed after `max_attempts`."""
+
+    backoff: Callable[[int], dt.timedelta]
+    max_attempts: int
+
+
 #: How each channel sends a message, calling `accepted` the moment the far end has it; False means the subject is
-#: gone. A webhook channel will be one more entry.
+#: gone. The upper layers add their channels with channel_register (the webhooks, from the events app).
 SENDERS: dict[str, Callable[[Message, Callable[[], None]], bool]] = {Channel.EMAIL: _send_email}
+
+
+def channel_register(channel: str, *, send: Callable[[Message, Callable[[], None]], bool], retries: Retries) -> None:
+    """Add a channel's sender and its retry schedule. Call it from AppConfig.ready()."""
+    SENDERS[channel] = send
+    RETRIES[channel] = retries
 
 
 def _mark_sent(mine) -> None:
@@ -102,11 +123,12 @@ def message_deliver(message_id) -> dt.datetime | None:
 
 def _record_failure(mine, *, message: Message, attempt: int, error: Exception) -> dt.datetime | None:
     description = describe_error(error)[:2000]
-    if _is_permanent(error) or attempt >= MAX_ATTEMPTS:
+    retries = RETRIES[message.channel]
+    if _is_permanent(error) or attempt >= retries.max_attempts:
         logger.warning("Message %s failed after %d attempt(s): %s", message.key, attempt, description)
         mine.update(status=MessageStatus.FAILED, last_error=description)
         return None
-    retry_at = timezone.now() + backoff(attempt)
+    retry_at = timezone.now() + retries.backoff(attempt)
     logger.info("Message %s: attempt %d failed (%s); next at %s", message.key, attempt, description, retry_at)
     mine.update(next_attempt_at=retry_at, last_error=description)
     return retry_at
@@ -135,9 +157,14 @@ def backoff(attempt: int) -> dt.timedelta:
     return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_MAX)
 
 
+RETRIES: dict[str, Retries] = {Channel.EMAIL: Retries(backoff=backoff, max_attempts=MAX_ATTEMPTS)}
+
+
 def _is_permanent(error: Exception) -> bool:
     """A 5xx answer will not change by waiting (unknown mailbox, refused sender, bad credentials); anything else —
-    a dropped connection, a timeout, a 4xx, a database hiccup — may pass."""
+    a dropped connection, a timeout, a 4xx, a database hiccup — may pass. A sender may say so itself."""
+    if isinstance(error, PermanentFailure):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(code >= 500 for code, _message in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):

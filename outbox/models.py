@@ -14,6 +14,7 @@ MAX_ATTEMPTS = 8
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class MessageStatus(models.TextChoices):
@@ -46,7 +47,7 @@ class Message(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     subject_type = models.CharField(_("subject type"), max_length=40)
     subject_id = models.UUIDField(_("subject id"))
-    recipient = models.CharField(_("to"), max_length=254)  # an e-mail address; a webhook endpoint's id later
+    recipient = models.CharField(_("to"), max_length=254)  # an e-mail address, or a webhook endpoint's id
     language = models.CharField(_("language"), max_length=2)
     time_zone = models.CharField(_("time zone"), max_length=64)
     context = models.JSONField(_("context"), default=dict, blank=True)

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Message, MessageStatus
+from .models import Channel, Message, MessageStatus
 
 
 def messages_of(organisation) -> QuerySet[Message]:
@@ -11,4 +11,5 @@ def messages_of(organisation) -> QuerySet[Message]:
 
 def messages_failed(organisation) -> QuerySet[Message]:
     """The organisation's messages that could not be sent, newest first, for its admins to retry."""
-    return messages_of(organisation).filter(status=MessageStatus.FAILED).order_by("-created_at")
+    # E-mails only: webhook deliveries are shown, and sent again, on the webhooks page.
+    return messages_of(organisation).filter(status=MessageStatus.FAILED, channel=Channel.EMAIL).order_by("-created_at")
