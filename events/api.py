@@ -5,32 +5,30 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.api import ApiView
+from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from hiboo_connect.api import schema as api_schema
-from hiboo_connect.api.fields import InstantField, format_instant
-from hiboo_connect.api.pagination import WHOLE_NUMBER
+from hiboo_connect.api.fields import InstantField
+from hiboo_connect.api.pagination import WHOLE_NUMBER, page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.serializers import StrictSerializer
 from sharing.api import SHARING_EXAMPLE
 from sharing.changes import ChangeType
 
-from . import selectors
-from .models import Event
+from . import selectors, services
+from .models import Cursor, DisabledReason
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
-
-
-def event_body(event: Event) -> dict:
-    """An event as the feed and the webhooks give it."""
-    return {
-        "id": str(event.event_id),
-        "type": event.type,
-        "occurredAt": format_instant(event.occurred_at),
-        "cursor": str(selectors.Cursor.of(event)),
-        "data": event.data,
-    }
 
 
 EVENT_EXAMPLE = {
@@ -96,11 +94,11 @@ def _types(request) -> list[str]:
     return types
 
 
-def _after(request) -> selectors.Cursor | None:
+def _after(request) -> Cursor | None:
     raw = request.query_params.get("after")
     if raw is None or raw == "":
         return None
-    cursor = selectors.Cursor.parse(raw)
+    cursor = Cursor.parse(raw)
     if cursor is None:
         raise serializers.ValidationError({"after": [_("Give a cursor this API answered (nextCursor).")]})
     return cursor
@@ -144,5 +142,208 @@ class EventListView(ApiView):
     def get(self, request):
         after, limit, types = _after(request), _limit(request), _types(request)
         events = selectors.events_after(organisation=self.organisation, after=after, types=types, limit=limit)
-        next_cursor = str(selectors.Cursor.of(events[-1])) if events else (str(after) if after else None)
-        return Response({"data": {"rows": [event_body(event) for event in events], "nextCursor": next_cursor}})
+        next_cursor = str(Cursor.of(events[-1])) if events else (str(after) if after else None)
+        return Response({"data": {"rows": [event.body() for event in events], "nextCursor": next_cursor}})
+
+
+# --- webhook endpoints -----------------------------------------------------------------------------------------------
+
+WEBHOOK_FIELD_NAMES = {"event_types": "eventTypes"}
+WEBHOOKS_DEFAULT_LIMIT, WEBHOOKS_MAX_LIMIT = 50, 200
+
+
+class WebhookSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    eventTypes = serializers.ListField(source="event_types", child=serializers.ChoiceField(ChangeType.values))
+    description = serializers.CharField()
+    enabled = serializers.BooleanField()
+    disabledReason = serializers.SerializerMethodField(
+        help_text="Why it is disabled: by_admin, gone (it answered 410), failing (every delivery failed for a day)."
+    )
+    createdAt = InstantField(source="created_at")
+    updatedAt = InstantField(source="updated_at")
+
+    @extend_schema_field(serializers.ChoiceField(DisabledReason.values, allow_null=True))
+    def get_disabledReason(self, endpoint) -> str | None:
+        return endpoint.disabled_reason or None
+
+
+class WebhookWithSecretSerializer(WebhookSerializer):
+    secret = serializers.CharField(help_text="whsec_…: shown this once. Verify each delivery's signature with it.")
+
+
+class WebhookCreateSerializer(StrictSerializer):
+    url = serializers.CharField(max_length=2000, help_text="http(s); private and loopback addresses are refused.")
+    eventTypes = serializers.ListField(child=serializers.ChoiceField(ChangeType.values), min_length=1, max_length=50)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class WebhookUpdateSerializer(StrictSerializer):
+    url = serializers.CharField(required=False, max_length=2000)
+    eventTypes = serializers.ListField(
+        child=serializers.ChoiceField(ChangeType.values), required=False, min_length=1, max_length=50
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    enabled = serializers.BooleanField(
+        required=False, help_text="false: nothing is sent. true: sending starts afresh (failures so far forgotten)."
+    )
+
+
+WEBHOOK_UPDATE_FIELDS = {"url": "url", "eventTypes": "event_types", "description": "description", "enabled": "enabled"}
+WEBHOOK_EXAMPLE = {
+    "id": "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "url": "https://erp.rentandgo.example/hooks/share-centre",
+    "eventTypes": ["sharing.started", "sharing.ended"],
+    "description": "ERP",
+    "enabled": True,
+    "disabledReason": None,
+    "createdAt": "2026-07-12T09:30:00Z",
+    "updatedAt": "2026-07-12T09:30:00Z",
+}
+WebhookResponse = inline_serializer("WebhookResponse", {"data": WebhookSerializer()})
+WebhookWithSecretResponse = inline_serializer("WebhookWithSecretResponse", {"data": WebhookWithSecretSerializer()})
+WEBHOOK_NOT_FOUND = api_schema.error_response(
+    "Not found, or not your organisation's.", "webhook_not_found", "No such webhook endpoint."
+)
+
+
+def _with_secret(endpoint, secret, status_code) -> Response:
+    return Response({"data": {**WebhookSerializer(endpoint).data, "secret": secret}}, status=status_code)
+
+
+class WebhookListView(ApiView):
+    domain_field_names = WEBHOOK_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="webhooks_list",
+        tags=["webhooks"],
+        summary="List webhook endpoints",
+        parameters=page_parameters(default_limit=WEBHOOKS_DEFAULT_LIMIT, max_limit=WEBHOOKS_MAX_LIMIT),
+        responses={
+            200: OpenApiResponse(
+                page_envelope("Webhook", WebhookSerializer),
+                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [WEBHOOK_EXAMPLE]}})],
+            ),
+            **api_schema.READ_ERRORS,
+        },
+    )
+    def get(self, request):
+        page = page_from(request, default_limit=WEBHOOKS_DEFAULT_LIMIT, max_limit=WEBHOOKS_MAX_LIMIT)
+        endpoints = selectors.webhook_endpoints_of(self.organisation).order_by("created_at", "pk")
+        return Response(page_body(endpoints, page, lambda rows: WebhookSerializer(rows, many=True).data))
+
+    @extend_schema(
+        operation_id="webhooks_create",
+        tags=["webhooks"],
+        summary="Register a webhook endpoint",
+        description=(
+            "The events of these types are POSTed to the URL, signed after Standard Webhooks (docs/webhooks.md). "
+            "The answer holds the signing secret, shown this once."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=WebhookCreateSerializer,
+        responses={201: WebhookWithSecretResponse, **api_schema.WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Starts and ends",
+                request_only=True,
+                value={
+                    "url": "https://erp.rentandgo.example/hooks/share-centre",
+                    "eventTypes": ["sharing.started", "sharing.ended"],
+                    "description": "ERP",
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        return run_idempotently(self, request, lambda: self._create(request))
+
+    def _create(self, request):
+        serializer = WebhookCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        endpoint, secret = services.webhook_endpoint_create(
+            actor=self.actor,
+            url=values["url"],
+            event_types=values["eventTypes"],
+            description=values.get("description", ""),
+        )
+        return _with_secret(endpoint, secret, status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(ApiView):
+    domain_field_names = WEBHOOK_FIELD_NAMES
+
+    def _endpoint(self, endpoint_id):
+        return selectors.webhook_endpoint_get(organisation=self.organisation, endpoint_id=endpoint_id)
+
+    @extend_schema(
+        operation_id="webhooks_retrieve",
+        tags=["webhooks"],
+        summary="Get a webhook endpoint",
+        responses={200: WebhookResponse, **api_schema.READ_ERRORS, 404: WEBHOOK_NOT_FOUND},
+    )
+    def get(self, request, id):
+        return Response({"data": WebhookSerializer(self._endpoint(id)).data})
+
+    @extend_schema(
+        operation_id="webhooks_update",
+        tags=["webhooks"],
+        summary="Change a webhook endpoint",
+        description="Send only the fields to change. `enabled: true` re-enables an endpoint that was disabled.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=WebhookUpdateSerializer,
+        responses={200: WebhookResponse, **api_schema.WRITE_ERRORS, 404: WEBHOOK_NOT_FOUND},
+    )
+    def patch(self, request, id):
+        return run_idempotently(self, request, lambda: self._update(request, id))
+
+    def _update(self, request, endpoint_id):
+        endpoint = self._endpoint(endpoint_id)
+        serializer = WebhookUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = {WEBHOOK_UPDATE_FIELDS[name]: value for name, value in serializer.validated_data.items()}
+        endpoint = services.webhook_endpoint_update(actor=self.actor, endpoint=endpoint, changes=changes)
+        return Response({"data": WebhookSerializer(endpoint).data})
+
+    @extend_schema(
+        operation_id="webhooks_delete",
+        tags=["webhooks"],
+        summary="Delete a webhook endpoint",
+        description="Deliveries still waiting for it are dropped. The events stay in the feed.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **api_schema.WRITE_ERRORS,
+            404: WEBHOOK_NOT_FOUND,
+        },
+    )
+    def delete(self, request, id):
+        return run_idempotently(self, request, lambda: self._delete(id))
+
+    def _delete(self, endpoint_id):
+        services.webhook_endpoint_delete(actor=self.actor, endpoint=self._endpoint(endpoint_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(ApiView):
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        tags=["webhooks"],
+        summary="Rotate a webhook endpoint's secret",
+        description=(
+            "Answers the new secret, shown this once. For 24 hours every delivery carries two signatures, one with "
+            "the new secret and one with the previous, so the receiver can switch without losing a delivery."
+        ),
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: WebhookWithSecretResponse, **api_schema.WRITE_ERRORS, 404: WEBHOOK_NOT_FOUND},
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._rotate(id))
+
+    def _rotate(self, endpoint_id):
+        endpoint = selectors.webhook_endpoint_get(organisation=self.organisation, endpoint_id=endpoint_id)
+        endpoint, secret = services.webhook_endpoint_rotate_secret(actor=self.actor, endpoint=endpoint)
+        return _with_secret(endpoint, secret, status.HTTP_200_OK)

@@ -10,6 +10,8 @@ class EventsConfig(AppConfig):
         # sharing announces its changes through the hook it exposes (sharing/changes.py); it never imports this app.
         from sharing.changes import changes_announced
 
-        from . import services
+        from . import audit, services, webhooks
 
+        audit.register()
+        webhooks.register()
         changes_announced.register(services.events_record)

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
-from .models import Event
+from hiboo_connect.errors import NotFound
+from outbox.models import Message
+
+from .models import Cursor, Event, WebhookAttempt, WebhookEndpoint
+from .webhooks import SUBJECT as WEBHOOK_SUBJECT
 
 #: The transactions still running: on PostgreSQL, the oldest id among them (in the same statement as the read, so
 #: in its snapshot). Every transaction below it has committed or rolled back: its rows are all there, for good.
 RUNNING_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 #: A transaction reads its own rows as well (a test, or a job that writes and reads in one transaction).
 OWN_TRANSACTION = "COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)"
-BIGINT_MAX = 2**63 - 1
-CURSOR = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")
-
-
-@dataclass(frozen=True, order=True)
-class Cursor:
-    """A place in the feed: after the event at (transaction, sequence). Clients see it as opaque text."""
-
-    transaction: int
-    sequence: int
-
-    def __str__(self) -> str:
-        return f"{self.transaction}.{self.sequence}"
-
-    @classmethod
-    def parse(cls, text: str) -> Cursor | None:
-        """The cursor the text names, or None if it names none."""
-        match = CURSOR.fullmatch(text or "")
-        if match is None:
-            return None
-        transaction, sequence = (int(part) for part in match.groups())
-        if transaction > BIGINT_MAX or sequence > BIGINT_MAX:
-            return None
-        return cls(transaction, sequence)
-
-    @classmethod
-    def of(cls, event: Event) -> Cursor:
-        return cls(event.transaction, event.sequence)
 
 
 def events_of(organisation) -> QuerySet[Event]:
@@ -72,3 +46,37 @@ def events_after(
 
 def event_get(*, organisation, event_id) -> Event | None:
     return events_of(organisation).filter(event_id=event_id).first()
+
+
+def webhook_endpoints_of(organisation) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organisation=organisation).select_related("organisation")
+
+
+def webhook_endpoint_get(*, organisation, endpoint_id) -> WebhookEndpoint:
+    """An endpoint of the organisation; anything else is NotFound."""
+    endpoint = webhook_endpoints_of(organisation).filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound("webhook_not_found", _("No such webhook endpoint."))
+    return endpoint
+
+
+def webhook_deliveries_of(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[Message]:
+    """The endpoint's latest deliveries, newest first, each with its attempts (newest first) as `.attempt_rows`."""
+    deliveries = list(
+        Message.objects.filter(subject_type=WEBHOOK_SUBJECT, subject_id=endpoint.pk).order_by("-created_at")[:limit]
+    )
+    attempts: dict = {}
+    for attempt in WebhookAttempt.objects.filter(message_id__in=[delivery.pk for delivery in deliveries]).order_by(
+        "-attempted_at", "-id"
+    ):
+        attempts.setdefault(attempt.message_id, []).append(attempt)
+    for delivery in deliveries:
+        delivery.attempt_rows = attempts.get(delivery.pk, [])  # type: ignore[attr-defined]
+    return deliveries
+
+
+def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> Message:
+    delivery = Message.objects.filter(subject_type=WEBHOOK_SUBJECT, subject_id=endpoint.pk, pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound("delivery_not_found", _("No such delivery."))
+    return delivery

@@ -13,6 +13,7 @@ urlpatterns = [
     path("fleet/", include("fleet.urls")),
     path("telematics/", include("telematics.urls")),
     path("accounts/", include("accounts.urls")),
+    path("webhooks/", include("events.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("hiboo_connect.api.urls")),
     path("admin/", admin.site.urls),

@@ -26,6 +26,7 @@ from accounts.actors import Actor
 from accounts.models import ApiKeyRole, Role
 from accounts.services import colleague_invite
 from contracts.models import Contract
+from events.services import webhook_endpoint_create
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
 from telematics.services import SourceAuth, telematics_source_create
@@ -135,6 +136,16 @@ URLS = {
     "api:aemp:fleet": Api(),
     "api:aemp:equipment": Api("machine"),
     "api:aemp:time-series": Api("machine"),
+    "api:webhooks": Api(),
+    "api:webhook": Api("webhook"),
+    "api:webhook-rotate-secret": Api("webhook"),
+    # Webhooks
+    "events:webhooks": Portal(),
+    "events:webhook": Portal("webhook"),
+    "events:webhook_rotate": Portal("webhook"),
+    "events:webhook_toggle": Portal("webhook"),
+    "events:webhook_delete": Portal("webhook"),
+    "events:webhook_redeliver": Portal("webhook"),
     "api:schema": Public("the API's OpenAPI schema: how to call it, no data"),
     "api:docs": Public("the API's documentation"),
     r"api/^[\s\S]*$": Public("the JSON 404 of unknown API paths"),
@@ -265,6 +276,9 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         auth=SourceAuth(type="header", header_name="X-Key", secret="k"),
     )
     contract = Contract.objects.create(owner=owner_org, reference="CTR/2026/0042")
+    webhook, _secret = webhook_endpoint_create(
+        actor=Actor.for_user(owner_admin), url="https://127.0.0.1:9/hooks", event_types=["sharing.started"]
+    )
     owner = (owner_admin, owner_key)
     objects = {
         "sharing": (sharing.pk, *owner),
@@ -279,6 +293,7 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         "member": (owner_member.pk, *owner),
         "telematics source": (telematics_source.pk, *owner),
         "contract": (contract.reference, *owner),  # the API names a contract by its reference
+        "webhook": (webhook.pk, *owner),
     }
     return World(objects, outsider_admin, new_api_key(outsider_admin.organisation, "ERP")[1])
 

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from contracts.api import ContractDetailView, ContractListView
-from events.api import EventListView
+from events.api import EventListView, WebhookDetailView, WebhookListView, WebhookRotateSecretView
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
@@ -38,6 +38,9 @@ v1 = [
     path("contracts", ContractListView.as_view(), name="contracts"),
     # A reference may hold slashes ("CTR/2026/0042"): the rest of the path is the reference.
     path("contracts/<path:reference>", ContractDetailView.as_view(), name="contract"),
+    path("webhooks", WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<uuid:id>", WebhookDetailView.as_view(), name="webhook"),
+    path("webhooks/<uuid:id>/rotate-secret", WebhookRotateSecretView.as_view(), name="webhook-rotate-secret"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

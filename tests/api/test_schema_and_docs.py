@@ -33,6 +33,12 @@ OPERATIONS = {
     ("/api/aemp/v2/Fleet/{page}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}/{element}/{start}/{end}/{page}", "get"),
+    ("/api/v1/webhooks", "get"),
+    ("/api/v1/webhooks", "post"),
+    ("/api/v1/webhooks/{id}", "get"),
+    ("/api/v1/webhooks/{id}", "patch"),
+    ("/api/v1/webhooks/{id}", "delete"),
+    ("/api/v1/webhooks/{id}/rotate-secret", "post"),
 }
 
 

@@ -214,3 +214,25 @@ def test_events_older_than_ninety_days_are_purged(frozen, admin_actor, beneficia
     assert events_purge(now=NOW + 90 * DAY) == 0
     assert events_purge(now=NOW + 91 * DAY) == 2
     assert Event.objects.count() == 2
+
+
+def statements_of_a_lifecycle_run() -> int:
+    with CaptureQueriesContext(connection) as queries:
+        sharing_lifecycle_run(now=NOW + 2 * DAY)
+    return len(queries)
+
+
+def test_a_lifecycle_batch_queues_its_webhook_deliveries_in_fixed_statements(admin_actor, beneficiary_admin):
+    from events.services import webhook_endpoint_create
+    from outbox.models import Message
+
+    webhook_endpoint_create(actor=admin_actor, url="https://127.0.0.1:9/hooks", event_types=["sharing.started"])
+    create(admin_actor, beneficiary_admin.email)
+    one = statements_of_a_lifecycle_run()
+    for _index in range(12):
+        create(admin_actor, beneficiary_admin.email, start=NOW + 3 * DAY)
+    with CaptureQueriesContext(connection) as queries:
+        sharing_lifecycle_run(now=NOW + 4 * DAY)
+
+    assert len(queries) == one
+    assert Message.objects.filter(kind="webhook_delivery").count() == 13

@@ -25,8 +25,9 @@ NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
 DAY = dt.timedelta(days=1)
 #: A run that moves one batch: the two due look-ups, the batch read, then its transaction (a savepoint here, and
 #: its release) around the claim, the audit insert, the recipients, the machines, the outbox insert and its check,
-#: the machines again as the events show them (sharing.sharing_machines) and the events' one insert.
-STATEMENTS_OF_ONE_BATCH = 13
+#: the machines again as the events show them (sharing.sharing_machines), the events' one insert and the webhook
+#: endpoints that may want them (none here).
+STATEMENTS_OF_ONE_BATCH = 14
 
 
 def scheduled(actor, recipient, count, *, machines_each=1):
