@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from accounts.emails import COLLEAGUE_INVITATION, notify_colleague_invited
 from accounts.models import ColleagueInvitation, Role
+from events.webhooks import DELIVERY_KIND, DISABLED_KIND
 from outbox.delivery import message_deliver
 from outbox.kinds import MessageKind, kind_choices, message_kind, message_kinds_register
 from outbox.models import Message
@@ -18,7 +19,8 @@ NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
 
 def test_every_app_registers_its_kinds():
     kinds = dict(kind_choices())
-    assert set(SharingMessage.values) | {COLLEAGUE_INVITATION} == set(kinds)
+    assert set(SharingMessage.values) | {COLLEAGUE_INVITATION, DELIVERY_KIND, DISABLED_KIND} == set(kinds)
+    assert message_kind(DELIVERY_KIND).channel == "webhook"
     assert kinds[COLLEAGUE_INVITATION] == "Invitation to join the organisation"
     assert message_kind(SharingMessage.CREATED).subject_type == "sharing"
     assert message_kind(SharingMessage.CREATED).template_folder == "emails/sharing_created"
