@@ -302,6 +302,12 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_without_traceback": {"()": "hiboo_connect.error_pages.RefusalsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (under DEBUG) on top of the root's printed every line twice: the root's only.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+    },
 }

@@ -19,3 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# The 403 and 404 pages are Django's views with templates/403.html and 404.html; the 500 page renders with the request.
+handler500 = "hiboo_connect.error_pages.server_error"

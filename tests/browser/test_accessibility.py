@@ -189,12 +189,12 @@ def axe_findings(page) -> list[dict]:
     ]
 
 
-def check_page(page, url: str, label: str, findings: list) -> None:
-    """Load `url` once and check it at both widths."""
+def check_page(page, url: str, label: str, findings: list, status: int = 200) -> None:
+    """Load `url` once (it answers `status`) and check it at both widths."""
     page.set_viewport_size(WIDTHS["1280"])
     response = page.goto(url)
     assert response is not None, (label, url)
-    assert response.status < 400, (label, url, response.status)
+    assert response.status == status, (label, url, response.status)
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
         for finding in axe_findings(page):
@@ -235,6 +235,11 @@ def test_no_serious_or_critical_axe_finding_on_any_page(browser, live_server, wo
         for label, path in world[email].items():
             if path is not None:
                 check_page(page, f"{live_server.url}{path}", f"{label} ({language})", findings)
+        # The pages that say something went wrong, inside the layout.
+        if email.startswith("member@"):
+            check_page(page, f"{live_server.url}/sharings/new/", f"not allowed ({language})", findings, 403)
+        missing = f"{live_server.url}/fleet/machines/00000000-0000-4000-8000-000000000000/"
+        check_page(page, missing, f"not found ({language})", findings, 404)
         context.close()
     assert not findings, report(findings)
 
@@ -251,6 +256,7 @@ def test_no_serious_or_critical_axe_finding_for_visitors(browser, live_server, o
             "API docs": "/api/v1/docs/",
         }.items():
             check_page(page, f"{live_server.url}{path}", f"{label} ({language})", findings)
+        check_page(page, f"{live_server.url}/no-such-page/", f"not found ({language})", findings, 404)
         page.goto(f"{live_server.url}/accounts/login/")
         page.locator("input[name=login]").fill(owner_admin.email)
         page.locator("input[name=password]").fill("wrong password")
@@ -324,3 +330,20 @@ def test_api_docs_look_right(page, live_server):
         page.set_viewport_size(WIDTHS["375"])
         page.locator("#sharings_create").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"api-docs-phone-{language}.png"))
+
+
+def test_a_member_refused_sees_where_to_go(page, live_server, login, world):
+    """The styled 403 inside the layout, with the way to the admins; and a 404 (screenshots of both)."""
+    login("member@rentandgo.example")
+    page.goto(f"{live_server.url}/sharings/new/")
+    expect(page.get_by_role("heading", name="You cannot do this with your role")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    for width, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SCREENSHOTS / f"error-403-{width}.png"))
+    page.get_by_role("link", name="See your organisation's admins").click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/members/")
+    page.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
+    page.goto(f"{live_server.url}/no-such-page/")
+    expect(page.get_by_role("heading", name="Cette page n’existe pas, ou vous n’avez pas à la voir")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "error-404-375-fr.png"))
