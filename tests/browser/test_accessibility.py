@@ -20,6 +20,7 @@ from fleet.models import Reading
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
 from sharing.models import ReceivedMachine
+from telematics.services import SourceAuth, telematics_source_create
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import (
     ContactFactory,
@@ -125,6 +126,12 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         created_at=timezone.now() - dt.timedelta(hours=3),
     )
     api_key_create(actor=Actor.for_user(owner_admin), organisation=owner_org, name="ERP", role=ApiKeyRole.VIEWER)
+    source = telematics_source_create(
+        actor=Actor.for_user(owner_admin),
+        name="VisionLink",
+        base_url="https://127.0.0.1:9/aemp/v2",
+        auth=SourceAuth(type="oauth2", token_url="https://127.0.0.1:9/token", client_id="cc", secret="s3cret"),
+    )
     received = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=machine)
     received_later = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=others[0])
     owner_pages = {
@@ -150,6 +157,10 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "rename a workspace": f"/fleet/workspaces/{lyon.pk}/rename/",
         "delete a workspace": f"/fleet/workspaces/{lyon.pk}/delete/",
         "API keys": "/accounts/api-keys/",
+        "telematics sources": "/telematics/",
+        "new telematics source": "/telematics/new/",
+        "edit a telematics source": f"/telematics/{source.pk}/",
+        "delete a telematics source": f"/telematics/{source.pk}/delete/",
     }
     beneficiary_pages = {
         "share centre": "/",
@@ -295,7 +306,7 @@ def test_every_control_reached_by_tab_shows_a_solid_ring_at_3_to_1(page, live_se
     page.goto(f"{live_server.url}/sharings/new/")
     white, grey = "rgb(255, 255, 255)", "rgb(244, 246, 248)"
     seen = []
-    for _ in range(12):
+    while len(seen) < 40 and (not seen or seen[-1]["tag"] != "INPUT"):  # the header's controls, then the first field
         page.keyboard.press("Tab")
         focused = page.evaluate_handle("document.activeElement")
         style = page.evaluate(FOCUS_STYLE, focused)
