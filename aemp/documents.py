@@ -265,11 +265,11 @@ def to_json(node: Node):
     if not node.children and not node.attributes and not node.lists:
         return node.value
     body: dict = dict(node.attributes)
-    for tag in node.lists:
-        body[tag] = []
     for child in node.children:
         if child.repeated:
             body.setdefault(child.tag, []).append(to_json(child))
         else:
             body[child.tag] = to_json(child)
+    for tag in node.lists:
+        body.setdefault(tag, [])
     return body
