@@ -2,19 +2,30 @@
 the scoped queryset of what the organisation owns or receives; searches and workspace filters use EXISTS subqueries
 so a machine is never listed twice."""
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Exists, OuterRef, Q, TextChoices
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
-from .models import Machine
-from .selectors import fleet_of, received_machines_of, workspaces_of
+from .models import Machine, Position, Reading
+from .selectors import FLEET_METRICS, fleet_of, received_machines_of, workspaces_of
 
 
 class Origin(TextChoices):
     OWN = "own", _("Our machines")
     RECEIVED = "received", _("Received machines")
+
+
+class Data(TextChoices):
+    SILENT = "silent", _("Our machines without data for a day or more")
+
+
+#: How long a machine may stay silent before the "without data" filter lists it.
+SILENT_AFTER = dt.timedelta(days=1)
 
 
 class MachineFilterSet(django_filters.FilterSet):
@@ -26,6 +37,9 @@ class MachineFilterSet(django_filters.FilterSet):
         queryset=workspaces_of(None),  # replaced by the organisation's workspaces in __init__
         method="filter_workspace",
         empty_label=_("All workspaces"),
+    )
+    data = django_filters.ChoiceFilter(
+        label=_("Data"), choices=Data.choices, method="filter_data", empty_label=_("With or without data")
     )
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
 
@@ -58,6 +72,17 @@ class MachineFilterSet(django_filters.FilterSet):
         return queryset.filter(
             (Q(organisation=self.organisation) & Exists(in_own_workspace))
             | Exists(self._received().filter(workspaces=value))
+        )
+
+    def filter_data(self, queryset, name, value):
+        """Our machines that sent no position, engine status or operating hours for a day or more: what the fleet
+        list's "last seen" reads, each an index range scan. Received machines are left out: whether an owner's machine
+        still reports, outside what was shared, is the owner's business."""
+        since = timezone.now() - SILENT_AFTER
+        recent_readings = Reading.objects.filter(machine=OuterRef("pk"), metric__in=FLEET_METRICS, timestamp__gte=since)
+        recent_positions = Position.objects.filter(machine=OuterRef("pk"), timestamp__gte=since)
+        return queryset.filter(organisation=self.organisation).exclude(
+            Exists(recent_readings) | Exists(recent_positions)
         )
 
     def filter_search(self, queryset, name, value):

@@ -237,7 +237,10 @@ def machine_latest_readings(
     newest = Q()
     for metric in METRICS:
         newest |= Q(pk__in=visible.filter(metric=metric).order_by("-timestamp").values("pk")[:1])
-    return {reading.metric: reading for reading in visible.filter(newest).only("metric", "timestamp", "value")}
+    return {
+        reading.metric: reading
+        for reading in visible.filter(newest).only("metric", "timestamp", "value", "received_at")
+    }
 
 
 def machine_latest_position(*, organisation: Organisation, machine: Machine, now=None, scope=None) -> Position | None:

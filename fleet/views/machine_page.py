@@ -18,6 +18,7 @@ from hiboo_connect import pages
 
 from .. import charts, exports, telemetry
 from ..access import scope_for, sharing_facts
+from ..data_origins import data_origins
 from ..data_packs import METRICS, DataPack, Metric, pack_of_metric
 from ..forms import PeriodForm
 from ..selectors import (
@@ -99,7 +100,8 @@ def _format_number(value: float) -> str:
 
 def _latest_values(view: MachineView):
     """The latest value of each metric, grouped by data pack in the packs' order; packs the viewer was not given are
-    named as such, not shown empty."""
+    named as such, not shown empty. Also when the newest of them reached the share centre (the owner's "last data
+    received")."""
     readings = machine_latest_readings(
         organisation=view.organisation, machine=view.machine, now=view.now, scope=view.scope
     )
@@ -127,7 +129,8 @@ def _latest_values(view: MachineView):
             moments = [moment for moment in (position and position.timestamp, *(v["at"] for v in values)) if moment]
             group["last_seen"] = max(moments, default=None)
         groups.append(group)
-    return groups
+    received = [row.received_at for row in (*readings.values(), position) if row is not None]
+    return groups, max(received, default=None)
 
 
 CHARTS = (
@@ -224,6 +227,7 @@ def machine_detail(request, machine_id):
             )[: FAULTS_SHOWN + 1]
         )
     history, more_history = _history(view) if view.owned else ([], False)
+    packs, last_received = _latest_values(view)
     received_name = None
     if not view.owned:
         received_name = (
@@ -240,7 +244,9 @@ def machine_detail(request, machine_id):
         "unshared_packs": [label for pack, label in DataPack.choices if pack not in shared],
         "period": period,
         "period_form": period_form,
-        "packs": _latest_values(view),
+        "packs": packs,
+        "origins": data_origins(organisation=view.organisation, machine=view.machine) if view.owned else [],
+        "last_received": last_received if view.owned else None,
         "charts": _charts(view, period),
         "faults": faults[:FAULTS_SHOWN],
         "more_faults": len(faults) > FAULTS_SHOWN,

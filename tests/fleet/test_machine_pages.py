@@ -288,8 +288,8 @@ def test_owner_page_shows_latest_values_charts_faults_and_the_sharing_timeline(
 ):
     client.force_login(owner_admin)
     # session, user, organisation; machine, latest readings, position, daily stats, faults, sharings, history (no
-    # change recorded: no workspace names to look up)
-    with django_assert_num_queries(10):
+    # change recorded: no workspace names to look up), the telematics sources that list it
+    with django_assert_num_queries(11):
         response = client.get(page_url(machine), PERIOD)
     assert response.status_code == 200
     context = response.context
@@ -425,7 +425,7 @@ def test_owner_sees_its_machine_history_newest_first_with_workspace_names(
 ):
     client.force_login(owner_admin)
     # As without history (no telemetry, no sharing), plus the workspace names of the changes, in one query.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(page_url(placed))
     assert response.status_code == 200
     history = response.context["history"]
