@@ -450,12 +450,14 @@ def _snapshot_page(poll: _Poll, page: reader.FleetPage) -> list[_Tracked]:
     tracked, batches = [], []
     for item, machine in matched:
         last = _last_stored(poll, machine)
-        # Only the elements the snapshot shows newer than what is stored: the rest has nothing new to read.
+        # Only the elements the snapshot shows newer than what is stored: the rest has nothing new to read. Fault
+        # codes too, always: many snapshots (the standard's included) carry none, only their time series does.
         since = {
             element: last.get(element)
             for element, moment in item.values.latest().items()
             if element not in last or moment > last[element]
         }
+        since.setdefault(reader.FAULT_CODES, last.get(reader.FAULT_CODES))
         tracked.append(_Tracked(machine=machine, equipment_id=item.equipment_id, since=since))
         batches.append(_rows(poll, machine, item.values, str(machine)))
     _store(poll, batches)

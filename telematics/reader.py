@@ -175,6 +175,13 @@ ELEMENT_OF_METRIC = {element.metric: name for name, element in ELEMENTS.items()}
 #: Every data element a time series can be asked for.
 DATA_ELEMENTS = (*ELEMENTS, LOCATION, FAULT_CODES)
 _BY_KEY = {name.lower(): name for name in DATA_ELEMENTS}
+#: One fault code on its own, as some feeds repeat it (`FaultCode`, `FaultCode`, ...) instead of a `FaultCodes` list.
+FAULT_CODE = "faultcode"
+#: The keys a time series' entries may come under: its snapshot name, and the plural some feeds name the series by.
+_SERIES_KEYS = {name: {name.lower()} for name in DATA_ELEMENTS} | {
+    LOCATION: {"location", "locations"},
+    FAULT_CODES: {"faultcodes", FAULT_CODE},
+}
 
 # --- from bytes to one tree of dicts -------------------------------------------------------------------------------
 
@@ -452,6 +459,10 @@ def _equipment(node: Any, index: int, problems: list[str]) -> Equipment | None:
     who = f"{oem_name} {serial or pin}".strip()
     collector = _Collector()
     for key, value in node.items():
+        if key == FAULT_CODE:
+            for item in _many(value):
+                collector.fault(who, item)
+            continue
         name = _BY_KEY.get(key)
         if name is None:
             continue
@@ -493,40 +504,58 @@ def parse_fleet(body: bytes, content_type: str = "") -> FleetPage:
     return FleetPage(tuple(item for item in equipment if item is not None), links, tuple(problems))
 
 
-def parse_time_series(body: bytes, element: str, content_type: str = "") -> TimeSeriesPage:
-    """One page of a machine's time series of one data element (`.../{DataElement}/{start}/{end}/{page}`). The
-    entries may sit at the top of the document, under a root named after the element, or under `Equipment`."""
-    if element not in DATA_ELEMENTS:
-        raise ValueError(element)
-    document = read_document(body, content_type)
-    key = element.lower()
-    node = document
+def _series_node(document: Any, keys: set[str]) -> tuple[Any, dict[str, str]]:
+    """The node that holds a time series' entries, and the page's links: the root and {"Equipment"|element: {...}}
+    wrappers unwrapped, a few levels deep."""
+    node: Any = document
     links: dict[str, str] = {}
-    for _level in range(4):  # unwrap {"Fleet"|"Equipment"|element: {...}} a few levels deep, keeping the links
+    for _level in range(4):
         if not isinstance(node, dict):
             break
         links = links or _links(node)
-        inner = node.get(key)
-        if isinstance(inner, dict) and (key in inner or "links" in inner or "equipmentheader" in inner):
+        present = [key for key in keys if key in node]
+        inner = node[present[0]] if len(present) == 1 else None
+        wrappers = [value for key, value in node.items() if isinstance(value, dict) and key != "equipmentheader"]
+        if isinstance(inner, dict) and (keys & set(inner) or "links" in inner or "equipmentheader" in inner):
             node = inner
-        elif inner is None and isinstance(node.get("equipment"), dict):
+        elif not present and len(node) == 1 and wrappers:
+            node = wrappers[0]  # an XML root (`{"locations": {...}}`) or a {"Fleet"|"Equipment": {...}} wrapper
+        elif not present and isinstance(node.get("equipment"), dict):
             node = node["equipment"]
-        elif inner is None and isinstance(node.get("fleet"), dict):
-            node = node["fleet"]
         else:
             break
+    return node, links
+
+
+def _collect_series(collector: _Collector, element: str, node: dict, keys: set[str]) -> None:
+    for key in sorted(keys & set(node)):
+        if key == FAULT_CODE:
+            for entry in _many(node[key]):
+                collector.fault(element, entry)
+        elif element == FAULT_CODES:
+            collector.fault_codes(element, node[key])
+        else:
+            for entry in _many(node[key]):
+                collector.element(element, element, entry)
+
+
+def parse_time_series(body: bytes, element: str, content_type: str = "") -> TimeSeriesPage:
+    """One page of a machine's time series of one data element (`.../{DataElement}/{start}/{end}/{page}`). The
+    entries may sit at the top of the document, under a root named after the element (or its plural: `Locations`),
+    under `Equipment`, or be the document itself (a bare list)."""
+    if element not in DATA_ELEMENTS:
+        raise ValueError(element)
+    keys = _SERIES_KEYS[element]
+    node, links = _series_node(read_document(body, content_type), keys)
+    collector = _Collector()
     if isinstance(node, list):
-        entries = node
-    elif isinstance(node, dict) and key in node:
-        entries = [node[key]] if element == FAULT_CODES else _many(node[key])
-    elif isinstance(node, dict) and (links or "equipmentheader" in node):
-        entries = []  # a page without entries of this element
-    else:
+        for entry in node:
+            collector.element(element, element, entry)
+    elif isinstance(node, dict) and keys & set(node):
+        _collect_series(collector, element, node, keys)
+    elif not (isinstance(node, dict) and (links or "equipmentheader" in node)):
         raise FeedError(
             "not_a_time_series",
             _("The feed sent something that is not a time series of %(element)s.") % {"element": element},
         )
-    collector = _Collector()
-    for entry in entries:
-        collector.element(element, element, entry)
     return TimeSeriesPage(collector.values(), links, tuple(collector.problems))

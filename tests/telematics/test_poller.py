@@ -105,7 +105,7 @@ def test_a_poll_reads_the_pages_matches_the_machines_and_stores_snapshot_and_tim
     assert (source.failures, source.claimed_until, source.next_poll_at) == (0, None, NOW + dt.timedelta(hours=1))
     # Each element the snapshot showed for a matched machine was asked for once; nothing for the unknown D6.
     series = [path for path in _paths(httpserver) if "/Equipment/" in path]
-    assert len(series) == 11
+    assert len(series) == 12  # the excavator's fault codes too, though its snapshot shows none
     assert not any("CAT-EQ-003" in path for path in series)
 
 
@@ -122,7 +122,13 @@ def test_a_second_poll_stores_nothing_twice_and_asks_only_for_what_is_new(httpse
 
     assert (run.readings_seen, run.readings_stored) == (11, 0)
     assert (Reading.objects.count(), Position.objects.count(), FaultCode.objects.count()) == counts
-    assert _paths(httpserver) == ["/aemp/v2/Fleet/1", "/aemp/v2/Fleet/2"]
+    # The pages, and the fault codes since the last stored (snapshots need not carry them).
+    assert _paths(httpserver) == [
+        "/aemp/v2/Fleet/1",
+        "/aemp/v2/Fleet/2",
+        "/aemp/v2/Fleet/Equipment/ID/CAT-EQ-001/FaultCodes/2026-07-05T10:00:00Z/2026-07-12T10:00:00Z/1",
+        "/aemp/v2/Fleet/Equipment/ID/CAT-EQ-002/FaultCodes/2026-07-11T16:58:00Z/2026-07-12T10:00:00Z/1",
+    ]
 
 
 def test_unknown_machines_are_created_when_the_source_allows_it(httpserver, frozen, admin_actor, owner_org, cat_fleet):

@@ -237,3 +237,47 @@ def test_numbers(value, expected):
 )
 def test_instants(value, expected):
     assert reader.parse_instant(value) == expected
+
+
+def test_a_time_series_named_by_its_plural_with_repeated_entries():
+    """The share centre's own feed (aemp/): `Locations` as the XML root, `FaultCode` repeated without a list."""
+    locations = reader.parse_time_series(
+        b'<Locations xmlns="http://standards.iso.org/iso/15143/-3" version="1">'
+        b"<Links><rel>self</rel><href>https://x.example/1</href></Links>"
+        b"<EquipmentHeader><OEMName>CAT</OEMName><SerialNumber>S1</SerialNumber></EquipmentHeader>"
+        b'<Location datetime="2026-07-12T08:00:00Z"><Latitude>45</Latitude><Longitude>4</Longitude></Location>'
+        b'<Location datetime="2026-07-12T09:00:00Z"><Latitude>46</Latitude><Longitude>5</Longitude></Location>'
+        b"</Locations>",
+        "Location",
+    )
+    assert [position.latitude for position in locations.values.positions] == [45.0, 46.0]
+    assert locations.links == {"self": "https://x.example/1"}
+    faults = reader.parse_time_series(
+        json.dumps(
+            {
+                "Links": [],
+                "FaultCode": [
+                    {"datetime": "2026-07-12T08:00:00Z", "CodeIdentifier": "110-0", "CodeSeverity": "high"},
+                    {"datetime": "2026-07-12T09:00:00Z", "CodeIdentifier": "168-1", "CodeSeverity": "low"},
+                ],
+            }
+        ).encode(),
+        "FaultCodes",
+    )
+    assert [fault.identifier for fault in faults.values.faults] == ["110-0", "168-1"]
+    empty = reader.parse_time_series(b'<FaultCodes xmlns="http://standards.iso.org/iso/15143/-3"/>', "FaultCodes")
+    assert empty.values.count == 0
+
+
+def test_a_snapshot_with_repeated_fault_codes():
+    page = reader.parse_fleet(
+        json.dumps(
+            [
+                {
+                    "EquipmentHeader": {"OEMName": "CAT", "SerialNumber": "S1"},
+                    "FaultCode": {"datetime": "2026-07-12T08:00:00Z", "CodeIdentifier": "110-0"},
+                }
+            ]
+        ).encode()
+    )
+    assert [fault.identifier for fault in page.equipment[0].values.faults] == ["110-0"]
