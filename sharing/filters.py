@@ -72,12 +72,19 @@ class SharingFilterSet(django_filters.FilterSet):
             ("status", "status"),
             ("created_at", "created"),
         ),
+        # The descending labels are spelled out: django-filter builds them from "%s (descending)" when the class is
+        # defined, in the language active then (English), so they stayed English on French pages.
         field_labels={
             "start_at": _("Start"),
+            "-start": _("Start (descending)"),
             "end_at": _("End"),
+            "-end": _("End (descending)"),
             "reference": _("Reference"),
+            "-reference": _("Reference (descending)"),
             "status": _("Status"),
+            "-status": _("Status (descending)"),
             "created_at": _("Created"),
+            "-created": _("Created (descending)"),
         },
     )
 
