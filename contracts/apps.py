@@ -7,6 +7,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self):
-        from . import audit
+        from . import audit, messages
 
         audit.register()
+        messages.register()

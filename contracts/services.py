@@ -28,6 +28,7 @@ from sharing import services as sharing_services
 from sharing.lifecycle import Refusal
 from sharing.models import Sharing, SharingMachine
 
+from . import messages
 from .audit import AuditAction, AuditTarget
 from .models import Contract, ContractApply, ContractStatus
 from .plan import SERVICE_FIELDS, Action, Current, Desired, Plan, Step, Warning, contract_plan, desired_from_state
@@ -267,6 +268,9 @@ def contract_apply(
             if plan.conflicts and on_conflict == OnConflict.FAIL:
                 raise ContractConflict(ApplyResult(contract, created, dry_run, plan, sharings, desired))
             sharings = _record_apply(apply_id, actor=actor, contract=contract, state=state, plan=plan, now=now)
+            messages.notify_contract_changed(
+                contract=contract, desired=desired, plan=plan, sharings=sharings, generation=contract.generation
+            )
     return ApplyResult(contract, created, False, plan, sharings, desired)
 
 
@@ -335,14 +339,24 @@ def _execute(
     new sharings, one sharing_create per period."""
     steps = _Steps(plan)
     for index, step in steps.of(Action.STOP, Action.DELETE):
-        end = sharing_services.sharing_stop if step.action == Action.STOP else sharing_services.sharing_delete
-        steps.attempt([index], partial(end, actor=actor, sharing=sharings[step.sharing_id], now=now))
+        sharing = sharings[step.sharing_id]
+        end: Callable[[], Any]
+        if step.action == Action.STOP:
+            end = partial(sharing_services.sharing_stop, actor=actor, sharing=sharing, notify=False, now=now)
+        else:
+            end = partial(sharing_services.sharing_delete, actor=actor, sharing=sharing, now=now)
+        steps.attempt([index], end)
     for index, step in steps.of(Action.UPDATE):
         changes = {SERVICE_FIELDS[name]: value for name, value in step.values.items()}
         if "recipient_email" in changes and desired.recipient_organisation_name:
             changes["recipient_organisation_name"] = desired.recipient_organisation_name
         update = partial(
-            sharing_services.sharing_update, actor=actor, sharing=sharings[step.sharing_id], changes=changes, now=now
+            sharing_services.sharing_update,
+            actor=actor,
+            sharing=sharings[step.sharing_id],
+            changes=changes,
+            notify=False,
+            now=now,
         )
         steps.attempt([index], update)
     for indexes in _creation_groups(steps.steps):
@@ -363,6 +377,7 @@ def _execute(
             one_per_machine=True,
             contract_id=contract.pk,
             contract_lines=lines,
+            notify=False,
             now=now,
         )
         created = steps.attempt(indexes, create)

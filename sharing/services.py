@@ -229,12 +229,14 @@ def sharing_create(
     one_per_machine: bool = False,
     contract_id=None,
     contract_lines: Mapping[Any, str] | None = None,
+    notify: bool = True,
     now: datetime | None = None,
 ) -> list[Sharing]:
     """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created.
 
     A contract sync names the contract that manages them (`contract_id`) and, per machine id, the contract line each
-    sharing stands for (`contract_lines`)."""
+    sharing stands for (`contract_lines`), and tells the recipient itself, once for the whole change
+    (`notify=False`)."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
@@ -318,7 +320,8 @@ def sharing_create(
             ],
             now=now,
         )
-        messages.notify_sharing_created(sharing, recipient=recipient, machines=group)
+        if notify:
+            messages.notify_sharing_created(sharing, recipient=recipient, machines=group)
         sharings.append(sharing)
     if beneficiary is not None:
         _receive_machines(beneficiary=beneficiary, machines=machines, now=now)
@@ -333,10 +336,10 @@ def _locked_sharing(sharing: Sharing) -> Sharing:
 
 @transaction.atomic
 def sharing_update(
-    *, actor: Actor, sharing: Sharing, changes: Mapping[str, Any], now: datetime | None = None
+    *, actor: Actor, sharing: Sharing, changes: Mapping[str, Any], notify: bool = True, now: datetime | None = None
 ) -> Sharing:
     """Change some of a sharing's fields; only the keys present in `changes` are touched (an `end_at` of None clears
-    the end). Machines can never change: that is a new sharing."""
+    the end). Machines can never change: that is a new sharing. `notify=False`: the caller tells the recipient."""
     actor.require_admin_of(sharing.owner)
     _refuse_unknown_changes(changes)
     sharing = _locked_sharing(sharing)
@@ -385,6 +388,8 @@ def sharing_update(
         changes=diff,
         now=now,
     )
+    if not notify:
+        return sharing
     # The new recipient gets the whole summary (current dates included); otherwise the recipient hears of new dates.
     if after["recipient_email"] != before["recipient_email"]:
         messages.notify_recipient_changed(sharing, audit_event=event)
@@ -497,8 +502,9 @@ def _change_recipient(*, sharing: Sharing, status: str, email: str, organisation
 
 
 @transaction.atomic
-def sharing_stop(*, actor: Actor, sharing: Sharing, now: datetime | None = None) -> Sharing:
-    """Stop a pending, scheduled or in-progress sharing now. The beneficiary keeps the history up to this moment."""
+def sharing_stop(*, actor: Actor, sharing: Sharing, notify: bool = True, now: datetime | None = None) -> Sharing:
+    """Stop a pending, scheduled or in-progress sharing now. The beneficiary keeps the history up to this moment.
+    `notify=False`: the caller tells the recipient."""
     actor.require_admin_of(sharing.owner)
     sharing = _locked_sharing(sharing)
     now = now or timezone.now()
@@ -518,7 +524,8 @@ def sharing_stop(*, actor: Actor, sharing: Sharing, now: datetime | None = None)
         changes=[("stopped_at", None, now), ("status", old_status, sharing.status)],
         now=now,
     )
-    messages.notify_stopped(sharing)
+    if notify:
+        messages.notify_stopped(sharing)
     changes_announce([sharing_change(ChangeType.SHARING_STOPPED, sharing, now=now)])
     return sharing
 
