@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from accounts.emails import COLLEAGUE_INVITATION, notify_colleague_invited
 from accounts.models import ColleagueInvitation, Role
+from contracts.messages import ContractMessage
 from events.webhooks import DELIVERY_KIND, DISABLED_KIND
 from outbox.delivery import message_deliver
 from outbox.kinds import MessageKind, kind_choices, message_kind, message_kinds_register
@@ -19,7 +20,8 @@ NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
 
 def test_every_app_registers_its_kinds():
     kinds = dict(kind_choices())
-    assert set(SharingMessage.values) | {COLLEAGUE_INVITATION, DELIVERY_KIND, DISABLED_KIND} == set(kinds)
+    expected = {COLLEAGUE_INVITATION, DELIVERY_KIND, DISABLED_KIND, *SharingMessage.values, *ContractMessage.values}
+    assert expected == set(kinds)
     assert message_kind(DELIVERY_KIND).channel == "webhook"
     assert kinds[COLLEAGUE_INVITATION] == "Invitation to join the organisation"
     assert message_kind(SharingMessage.CREATED).subject_type == "sharing"
