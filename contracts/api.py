@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.api import ApiView
@@ -26,7 +28,7 @@ from hiboo_connect.api.serializers import StrictSerializer
 from sharing.api import SHARING_EXAMPLE, SharingSerializer
 from sharing.lifecycle import too_late_refusal
 
-from . import selectors, services
+from . import imports, selectors, services
 from .filters import ContractFilterSet
 from .models import Contract, ContractStatus
 from .plan import Action, Desired, Line
@@ -455,3 +457,133 @@ class ContractDetailView(ApiView):
         contract = selectors.contract_get(organisation=self.organisation, reference=reference)
         result = services.contract_cancel(actor=self.actor, contract=contract)
         return _etag(Response({"data": _apply_json(result)}), result.contract.generation)
+
+
+# --- CSV import ------------------------------------------------------------------------------------------------------
+
+#: The largest file taken: 3,000 lines of a wide spreadsheet are well under a megabyte.
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+class CsvBodyParser(BaseParser):
+    """A CSV file sent as the body itself (text/csv), handed over as bytes."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read(IMPORT_MAX_BYTES + 1) if stream is not None else b""
+
+
+def _import_json(result: imports.ImportResult) -> dict[str, Any]:
+    contracts = [_apply_json(apply) for apply in result.results]
+    totals = dict.fromkeys(Action.ALL, 0)
+    for contract in contracts:
+        for action, count in contract["summary"].items():
+            totals[action] += count
+    return {"dryRun": result.dry_run, "summary": totals, "contracts": contracts}
+
+
+IMPORT_ROW_ERROR = inline_serializer(
+    "ImportRowError",
+    {
+        "row": serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1."),
+        "column": serializers.CharField(allow_null=True),
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+    },
+    many=True,
+)
+
+
+class ContractImportView(ApiView):
+    parser_classes = [CsvBodyParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="contracts_import",
+        tags=["contracts"],
+        summary="Apply contracts from a CSV file",
+        description=(
+            "One row per contract line, the columns of GET /contracts/import/template (UTF-8 with or without a BOM, "
+            "commas or semicolons, dates as yyyy-mm-dd or dd/mm/yyyy in your organisation's time zone, an end date "
+            "included whole). Send the file as the body (Content-Type: text/csv) or as the multipart field `file`. "
+            "`?dryRun=true` answers every contract's plan and writes nothing. Nothing applies unless every row is "
+            "valid (400 with each error's row and column) and no plan has a conflict (409 with the plans)."
+        ),
+        parameters=[
+            OpenApiParameter("dryRun", {"type": "string", "enum": ["true", "false"]}, description="Preview only."),
+            IDEMPOTENCY_PARAMETER,
+        ],
+        request={
+            "text/csv": OpenApiTypes.BINARY,
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        },
+        responses={
+            200: inline_serializer(
+                "ContractImportResponse",
+                {
+                    "data": inline_serializer(
+                        "ContractImport",
+                        {
+                            "dryRun": serializers.BooleanField(),
+                            "summary": serializers.DictField(child=serializers.IntegerField()),
+                            "contracts": ContractApplySerializer(many=True),
+                        },
+                    )
+                },
+            ),
+            **api_schema.WRITE_ERRORS,
+            400: inline_serializer(
+                "ContractImportInvalid",
+                {
+                    "error": serializers.DictField(),
+                    "data": inline_serializer("ContractImportErrors", {"errors": IMPORT_ROW_ERROR}),
+                },
+            ),
+            409: OpenApiResponse(description="A plan has conflicts: nothing was applied (the plans in `data`)."),
+        },
+    )
+    def post(self, request):
+        return run_idempotently(self, request, lambda: self._import(request))
+
+    def _import(self, request):
+        dry_run = _flag(request, "dryRun", ("true", "false"), "false") == "true"
+        if isinstance(request.data, bytes):
+            raw = request.data
+        elif not request.data:
+            raw = b""  # an empty body: DRF parses nothing, the file is empty
+        else:
+            upload = request.data.get("file")
+            if upload is None or not hasattr(upload, "read"):
+                raise serializers.ValidationError({"file": [_("Send the CSV file as the field “file”.")]})
+            raw = upload.read(IMPORT_MAX_BYTES + 1)
+        if len(raw) > IMPORT_MAX_BYTES:
+            raise serializers.ValidationError({"file": [_("The file is too large (5 MB at most).")]})
+        try:
+            result = imports.contracts_import(actor=self.actor, raw=raw, dry_run=dry_run)
+        except imports.CsvInvalid as invalid:
+            errors = [error.as_json() for error in invalid.errors]
+            message = ngettext(
+                "%(count)d error in the file: nothing was applied.",
+                "%(count)d errors in the file: nothing was applied.",
+                len(errors),
+            ) % {"count": len(errors)}
+            body = {**error_body("invalid_csv", message), "data": {"errors": errors}}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        except imports.ImportConflict as conflict:
+            message = _("Some plans break the sharing rules: nothing was applied.")
+            body = {**error_body("contract_conflict", message), "data": _import_json(conflict.result)}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response({"data": _import_json(result)})
+
+
+class ContractImportTemplateView(ApiView):
+    @extend_schema(
+        operation_id="contracts_import_template",
+        tags=["contracts"],
+        summary="The CSV template of contracts",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **api_schema.READ_ERRORS},
+    )
+    def get(self, request):
+        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
+        return response

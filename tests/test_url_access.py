@@ -133,6 +133,8 @@ URLS = {
     "api:events": Api(),
     "api:contracts": Api(),
     "api:contract": Api("contract"),
+    "api:contracts-import": Api(),
+    "api:contracts-import-template": Api(),
     "api:aemp:fleet": Api(),
     "api:aemp:equipment": Api("machine"),
     "api:aemp:time-series": Api("machine"),

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from contracts.api import ContractDetailView, ContractListView
+from contracts.api import ContractDetailView, ContractImportTemplateView, ContractImportView, ContractListView
 from events.api import EventListView, WebhookDetailView, WebhookListView, WebhookRotateSecretView
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
@@ -36,6 +36,8 @@ v1 = [
     path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
     path("events", EventListView.as_view(), name="events"),
     path("contracts", ContractListView.as_view(), name="contracts"),
+    path("contracts/import", ContractImportView.as_view(), name="contracts-import"),
+    path("contracts/import/template", ContractImportTemplateView.as_view(), name="contracts-import-template"),
     # A reference may hold slashes ("CTR/2026/0042"): the rest of the path is the reference.
     path("contracts/<path:reference>", ContractDetailView.as_view(), name="contract"),
     path("webhooks", WebhookListView.as_view(), name="webhooks"),
