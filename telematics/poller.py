@@ -537,8 +537,13 @@ def telematics_source_poll(*, source_id, run_id=None, due_only: bool = False) ->
     now = timezone.now()
     if not source_claim(source_id=source_id, now=now, due_only=due_only):
         if run_id is not None:
+            language = (
+                TelematicsSource.objects.filter(pk=source_id).values_list("organisation__language", flat=True).first()
+            )
+            with translation.override(language):
+                message = _("Another poll of this source was under way.")
             TelematicsRun.objects.filter(pk=run_id, started_at__isnull=True).update(
-                started_at=now, finished_at=now, error=_("Another poll of this source was under way.")
+                started_at=now, finished_at=now, error=message
             )
         return None
     source = TelematicsSource.objects.select_related("organisation").get(pk=source_id)

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from accounts.actors import Actor
 from outbox.tasks import broker_cooling
@@ -28,6 +29,14 @@ def _broker_warm():
     broker_cooling.end()
     yield
     broker_cooling.end()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in French leaves French active in the thread (LocaleMiddleware activates a language and nothing
+    resets it): the next test on this worker would get French messages where it expects the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
