@@ -11,7 +11,7 @@ from hiboo_connect.errors import NotFound
 from outbox.models import Message
 
 from .models import Cursor, Event, WebhookAttempt, WebhookEndpoint
-from .webhooks import SUBJECT as WEBHOOK_SUBJECT
+from .webhooks import DELIVERY_KIND, SUBJECT
 
 #: The transactions still running: on PostgreSQL, the oldest id among them (in the same statement as the read, so
 #: in its snapshot). Every transaction below it has committed or rolled back: its rows are all there, for good.
@@ -60,11 +60,14 @@ def webhook_endpoint_get(*, organisation, endpoint_id) -> WebhookEndpoint:
     return endpoint
 
 
+def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[Message]:
+    """The endpoint's deliveries (its other messages, the e-mails saying it was disabled, are not)."""
+    return Message.objects.filter(subject_type=SUBJECT, subject_id=endpoint.pk, kind=DELIVERY_KIND)
+
+
 def webhook_deliveries_of(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[Message]:
     """The endpoint's latest deliveries, newest first, each with its attempts (newest first) as `.attempt_rows`."""
-    deliveries = list(
-        Message.objects.filter(subject_type=WEBHOOK_SUBJECT, subject_id=endpoint.pk).order_by("-created_at")[:limit]
-    )
+    deliveries = list(webhook_deliveries(endpoint).order_by("-created_at")[:limit])
     attempts: dict = {}
     for attempt in WebhookAttempt.objects.filter(message_id__in=[delivery.pk for delivery in deliveries]).order_by(
         "-attempted_at", "-id"
@@ -76,7 +79,7 @@ def webhook_deliveries_of(endpoint: WebhookEndpoint, *, limit: int = 50) -> list
 
 
 def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> Message:
-    delivery = Message.objects.filter(subject_type=WEBHOOK_SUBJECT, subject_id=endpoint.pk, pk=delivery_id).first()
+    delivery = webhook_deliveries(endpoint).filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound("delivery_not_found", _("No such delivery."))
     return delivery

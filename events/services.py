@@ -23,7 +23,7 @@ from outbox.services import message_requeue, messages_drop
 from sharing.api import SharingSerializer
 from sharing.changes import Change, ChangeType
 
-from . import webhooks
+from . import selectors, webhooks
 from .models import DisabledReason, Event, WebhookEndpoint
 
 #: Events are kept this long (DESIGN §9); the purge job deletes older ones.
@@ -252,9 +252,7 @@ def webhook_deliveries_retry(*, actor: Actor, endpoint: WebhookEndpoint, deliver
     endpoint = _locked(endpoint)
     if not endpoint.enabled:
         raise RuleConflict("endpoint_disabled", _("Enable the endpoint first: a disabled endpoint receives nothing."))
-    failed = Message.objects.select_for_update().filter(
-        subject_type=webhooks.SUBJECT, subject_id=endpoint.pk, status=MessageStatus.FAILED
-    )
+    failed = selectors.webhook_deliveries(endpoint).select_for_update().filter(status=MessageStatus.FAILED)
     if delivery is not None:
         failed = failed.filter(pk=delivery.pk)
     retried = list(failed)
