@@ -48,7 +48,7 @@ EventSerializer = inline_serializer(
         "id": serializers.UUIDField(
             help_text="Stable: the same in the feed and in every webhook delivery (webhook-id)."
         ),
-        "type": serializers.ChoiceField(ChangeType.values),
+        "type": serializers.ChoiceField(ChangeType.choices),
         "occurredAt": InstantField(),
         "cursor": serializers.CharField(
             help_text="Opaque: give it as `after` to read the events that follow this one."
@@ -155,7 +155,7 @@ WEBHOOKS_DEFAULT_LIMIT, WEBHOOKS_MAX_LIMIT = 50, 200
 class WebhookSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.URLField()
-    eventTypes = serializers.ListField(source="event_types", child=serializers.ChoiceField(ChangeType.values))
+    eventTypes = serializers.ListField(source="event_types", child=serializers.ChoiceField(ChangeType.choices))
     description = serializers.CharField()
     enabled = serializers.BooleanField()
     disabledReason = serializers.SerializerMethodField(
@@ -175,14 +175,14 @@ class WebhookWithSecretSerializer(WebhookSerializer):
 
 class WebhookCreateSerializer(StrictSerializer):
     url = serializers.CharField(max_length=2000, help_text="http(s); private and loopback addresses are refused.")
-    eventTypes = serializers.ListField(child=serializers.ChoiceField(ChangeType.values), min_length=1, max_length=50)
+    eventTypes = serializers.ListField(child=serializers.ChoiceField(ChangeType.choices), min_length=1, max_length=50)
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class WebhookUpdateSerializer(StrictSerializer):
     url = serializers.CharField(required=False, max_length=2000)
     eventTypes = serializers.ListField(
-        child=serializers.ChoiceField(ChangeType.values), required=False, min_length=1, max_length=50
+        child=serializers.ChoiceField(ChangeType.choices), required=False, min_length=1, max_length=50
     )
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
     enabled = serializers.BooleanField(

@@ -15,6 +15,8 @@ from .webhooks import DELIVERY_KIND, SUBJECT
 
 #: The transactions still running: on PostgreSQL, the oldest id among them (in the same statement as the read, so
 #: in its snapshot). Every transaction below it has committed or rolled back: its rows are all there, for good.
+#: The line is the whole cluster's: a long write transaction anywhere on the server (a big import, another database)
+#: holds new events back until it ends. The feed waits then; it never skips. Keep write transactions short.
 RUNNING_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 #: A transaction reads its own rows as well (a test, or a job that writes and reads in one transaction).
 OWN_TRANSACTION = "COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)"

@@ -296,6 +296,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SharingStatusEnum": "sharing.lifecycle.SharingStatus",
         "ContractStatusEnum": "contracts.models.ContractStatus",
+        "EventTypeEnum": "sharing.changes.ChangeType",
     },
 }
 
