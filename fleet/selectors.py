@@ -231,16 +231,11 @@ def fault_codes_visible_to(
 def machine_latest_readings(
     *, organisation: Organisation, machine: Machine, now=None, scope=None
 ) -> dict[str, Reading]:
-    """The latest visible reading of each known metric, in one query: one uncorrelated "newest first, first row"
-    subquery per metric (each an index range scan on (machine, metric, timestamp)), OR-ed together."""
+    """The latest visible reading of each known metric, in one query (newest_rows): one "newest first, first row"
+    subquery per metric, each an index scan backward on (machine, metric, timestamp)."""
     visible = readings_visible_to(organisation=organisation, machine=machine, now=now, scope=scope)
-    newest = Q()
-    for metric in METRICS:
-        newest |= Q(pk__in=visible.filter(metric=metric).order_by("-timestamp").values("pk")[:1])
-    return {
-        reading.metric: reading
-        for reading in visible.filter(newest).only("metric", "timestamp", "value", "received_at")
-    }
+    newest = newest_rows(Reading, [visible.filter(metric=metric) for metric in METRICS])
+    return {reading.metric: reading for reading in newest.only("metric", "timestamp", "value", "received_at")}
 
 
 def machine_latest_position(*, organisation: Organisation, machine: Machine, now=None, scope=None) -> Position | None:
@@ -376,8 +371,9 @@ def fleet_facts(*, organisation: Organisation, machines, now=None) -> dict[objec
     own = [machine.pk for machine in machines if machine.organisation_id == organisation.pk]
     scopes = scopes_for(organisation=organisation, machines=machines, now=now)
     running = sharing_facts().running_by_machine(organisation=organisation, machine_ids=own, now=now) if own else {}
-    # One "newest first, first row" subquery per machine and metric, OR-ed together: each an index range scan.
-    newest_readings, newest_positions = Q(), Q()
+    # One "newest first, first row" subquery per machine and metric (newest_rows): each an index scan backward.
+    newest_readings: list[QuerySet] = []
+    newest_positions: list[QuerySet] = []
     for machine in machines:
         scope = scopes[machine.pk]
         if scope.grants == ():
@@ -385,14 +381,14 @@ def fleet_facts(*, organisation: Organisation, machines, now=None) -> dict[objec
         read = {"organisation": organisation, "machine": machine, "scope": scope}
         for metric in FLEET_METRICS:
             visible = readings_visible_to(metrics=[metric], **read)
-            newest_readings |= Q(pk__in=visible.order_by("-timestamp").values("pk")[:1])
-        newest_positions |= Q(pk__in=positions_visible_to(**read).order_by("-timestamp").values("pk")[:1])
+            newest_readings.append(visible)
+        newest_positions.append(positions_visible_to(**read))
     latest: dict[object, dict[str, Reading]] = defaultdict(dict)
     positions: dict[object, dt.datetime] = {}
     if newest_readings:
-        for reading in Reading.objects.filter(newest_readings).only("machine_id", "metric", "timestamp", "value"):
+        for reading in newest_rows(Reading, newest_readings).only("machine_id", "metric", "timestamp", "value"):
             latest[reading.machine_id][reading.metric] = reading
-        positions = dict(Position.objects.filter(newest_positions).values_list("machine_id", "timestamp"))
+        positions = dict(newest_rows(Position, newest_positions).values_list("machine_id", "timestamp"))
     facts = {}
     for machine in machines:
         readings = latest.get(machine.pk, {})
@@ -411,7 +407,7 @@ def fleet_facts(*, organisation: Organisation, machines, now=None) -> dict[objec
 FLEET_METRICS = (Metric.ENGINE_RUNNING, Metric.OPERATING_HOURS)
 
 
-# --- the newest rows of many series in one statement (the ISO 15143-3 feed's snapshots) -------------------------------
+# --- the newest rows of many series in one statement (machine pages, the fleet list, the ISO 15143-3 feed) -----------
 
 
 def newest_rows(model, querysets) -> QuerySet:

@@ -12,11 +12,12 @@ import re
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from fleet.access import Window
 from fleet.data_packs import ALL_DATA_PACKS, METRICS, Metric
 from fleet.models import FaultCode, Position, Reading
-from fleet.selectors import merged_windows, readings_visible_to
+from fleet.selectors import fleet_facts, machine_latest_readings, merged_windows, readings_visible_to
 from fleet.services import Stored, TelemetryStored, telemetry_store
 from tests.factories import MachineFactory, SharingFactory
 
@@ -279,3 +280,42 @@ def test_a_store_reports_the_rows_stored_and_those_already_there(frozen, machine
     assert nothing == TelemetryStored()
     assert Reading.objects.filter(machine=machine).count() == 4
     assert set(Reading.objects.values_list("received_at", flat=True)) == {NOW}
+
+
+# --- the newest value of many series ---------------------------------------------------------------------------------
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN " + sql)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def test_latest_values_read_each_series_from_its_newest_end(fleet, owner_org, beneficiary_org):
+    """The machine page's latest values and the fleet list's facts ask for the newest row of many series in one
+    statement (selectors.newest_rows): each series an index scan backward, the rows then fetched by primary key — never
+    a scan of the table, whose cost would grow with the history (an OR of `pk IN (subquery)` clauses was one on
+    PostgreSQL: a sequential scan filtered by hashed subplans)."""
+    with CaptureQueriesContext(connection) as queries:
+        for organisation in (owner_org, beneficiary_org):
+            latest = machine_latest_readings(organisation=organisation, machine=fleet[0])
+            assert latest[Metric.OPERATING_HOURS].value == SAMPLES - 1
+        facts = fleet_facts(organisation=owner_org, machines=fleet)
+    assert facts[fleet[0].pk].operating_hours == SAMPLES - 1
+
+    newest = [
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith(('SELECT "fleet_reading".', 'SELECT "fleet_position".'))
+    ]
+    assert len(newest) == 4  # the page's latest values twice, the fleet list's readings and positions
+    for sql in newest:
+        plan = _plan(sql)
+        if connection.vendor == "postgresql":
+            assert "Seq Scan" not in plan, plan
+            assert "Index Scan Backward" in plan or "Result" in plan, plan
+        else:
+            assert "SCAN fleet_reading" not in plan.replace("SCAN fleet_reading USING", "SEARCH"), plan
