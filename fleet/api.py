@@ -1,6 +1,7 @@
 """The public API of the organisation's own assets (DESIGN §6): the ids to use in a sharing's assetIds; its
 workspaces, the ids to place received assets in; and the readings its own systems push (DESIGN §8)."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -101,7 +102,8 @@ class WorkspaceListView(ApiView):
 
 # --- pushed readings -------------------------------------------------------------------------------------------------
 
-#: A push of MAX_INGEST_ITEMS fault codes with the longest texts stays well below this.
+#: A push of MAX_INGEST_ITEMS fault codes with the longest texts stays below this; Django reads a body whole up to
+#: settings.DATA_UPLOAD_MAX_MEMORY_SIZE, set to the same bound.
 MAX_READINGS_BODY = 16 * 1024 * 1024
 
 PUSHED_READING_FIELDS: dict[str, serializers.Field] = {
@@ -230,7 +232,14 @@ class ReadingsPushView(ApiView):
         },
     )
     def post(self, request):
-        return run_idempotently(self, request, lambda: self._push(request))
+        try:
+            return run_idempotently(self, request, lambda: self._push(request))
+        except RequestDataTooBig:
+            # A body past Django's bound (settings.DATA_UPLOAD_MAX_MEMORY_SIZE), read whole by the Idempotency-Key's
+            # fingerprint before _push could look at its length.
+            raise _too_large(
+                _("The body is too large (%(limit)d MB at most).") % {"limit": MAX_READINGS_BODY >> 20}
+            ) from None
 
     def _push(self, request):
         try:

@@ -262,6 +262,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 
 # The public API (/api/v1/): organisation API keys, JSON only, one error shape (hiboo_connect/api/).
+# DRF reads a JSON body whole, within this bound: a push of 10,000 readings (POST /api/v1/readings, DESIGN §8) with
+# long fault descriptions is a few MB, so 16 MB, not Django's 2.5 MB. Larger bodies answer 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],

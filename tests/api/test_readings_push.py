@@ -364,3 +364,44 @@ def test_the_service_itself_refuses_more_than_ten_thousand_items(world, owner_ad
 def test_a_member_cannot_push(world, owner_member):
     with pytest.raises(NotAllowed):
         telemetry_ingest(actor=Actor.for_user(owner_member), organisation=owner_member.organisation, items=[])
+
+
+def test_ten_thousand_fault_codes_with_long_texts_fit_in_one_call(world, admin_api):
+    """About 4 MB of JSON: more than Django's default bound on a body (2.5 MB), which DRF reads whole."""
+    start = dt.datetime(2026, 6, 1, tzinfo=UTC)
+    faults = [
+        {
+            "make": "Caterpillar",
+            "serialNumber": world.machine.serial_number,
+            "metric": "fault",
+            "timestamp": (start + dt.timedelta(minutes=minute)).isoformat(),
+            "code": f"{minute % 1000}-{minute % 32}",
+            "description": "d" * 255,
+            "severity": "low",
+            "source": "s" * 80,
+        }
+        for minute in range(MAX_INGEST_ITEMS)
+    ]
+    raw = json.dumps({"readings": faults})
+    assert len(raw) > 4_000_000
+
+    response = admin_api.post("readings", raw=raw, headers={"Idempotency-Key": "faults-1"})
+
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["data"]["stored"] == MAX_INGEST_ITEMS
+
+
+def test_a_body_past_django_s_bound_with_an_idempotency_key_is_refused_in_json(world, admin_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # the key's fingerprint reads the body whole, before the view's check
+    readings = [
+        _reading(world.machine, timestamp=f"2026-07-12T08:{minute:02d}:00Z", value=minute) for minute in range(20)
+    ]
+
+    response, body = _push(admin_api, readings, headers={"Idempotency-Key": "big-1"})
+
+    assert response.status_code == 413
+    assert body["error"] == {
+        "code": "too_many_readings",
+        "message": "The body is too large (16 MB at most).",
+        "fields": {},
+    }
