@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from fleet.models import FaultCode, Position, Reading
 from tests.factories import MachineFactory
@@ -102,6 +103,16 @@ def test_an_unknown_organisation_or_file_is_a_clear_error(machine, owner_org, tm
     binary.write_bytes(b"metric,value\n\xff\xfe\x00")
     with pytest.raises(CommandError, match="is not readable as csv"):
         call_command("import_readings", str(binary), organisation=owner_org.slug, stdout=io.StringIO())
+
+
+def test_the_report_is_in_english_whatever_language_is_active(machine, owner_org, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("not json\n")
+
+    with translation.override("fr"):
+        _out, err, _failure = _import(path, owner_org)
+
+    assert err.splitlines() == ["line 1: invalid_item: Each reading must be an object."]
 
 
 def test_extra_cells_are_refused_with_their_line(machine, owner_org, tmp_path):

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from accounts.actors import Actor
 from accounts.models import Organisation
@@ -70,7 +71,13 @@ class Command(BaseCommand):
         parser.add_argument("--organisation", required=True, help="The slug of the organisation owning the machines.")
         parser.add_argument("--format", choices=("csv", "jsonl"), help="Default: from the file's extension.")
 
-    def handle(self, *args, file, organisation, format, **options):
+    def handle(self, *args, **options):
+        # An operator's tool, in English like the other commands (the refusals come from the service, translated):
+        # whatever language the process last served a request in.
+        with translation.override("en"):
+            self._import(**options)
+
+    def _import(self, *, file, organisation, format, **options):
         try:
             owner = Organisation.objects.get(slug=organisation)
         except Organisation.DoesNotExist:
