@@ -27,7 +27,7 @@ from bench.measures import MEASURES, Result  # noqa: E402
 from bench.world import world  # noqa: E402
 
 #: The modules whose measures run, in bench/measures/; each registers its own with @measure.
-MEASURE_MODULES = ("lifecycle", "lists", "create", "ingest")
+MEASURE_MODULES = ("lifecycle", "lists", "create", "ingest", "contracts")
 
 
 def main():
