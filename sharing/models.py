@@ -121,7 +121,8 @@ class Sharing(models.Model):
         null=True,
         blank=True,
     )
-    contract_line = models.CharField(_("contract line"), max_length=100, blank=True)
+    # A database default too: bulk paths that write sharings in SQL (the bench world's COPY) need not know the column.
+    contract_line = models.CharField(_("contract line"), max_length=100, blank=True, default="", db_default="")
     # Read back within what every time zone can show: a far-future date stored before DESIGN §3 bounded them at 2099
     # must not break a page, an export or an e-mail of either organisation.
     start_at = ShowableDateTimeField(_("start"))
