@@ -29,7 +29,7 @@ def _number(value: float, decimals: int = 1) -> str:
 
 
 def _day_label(day: dt.date) -> str:
-    return formats.date_format(day, "j M")
+    return formats.date_format(day, "MONTH_DAY_FORMAT")
 
 
 def nice_ceiling(value: float) -> float:
@@ -255,7 +255,7 @@ def timeline_chart(
         body.append(f'y2="{height - 6}"/>')
         body.append(
             f'<text class="timeline-month" x="{position + 3:.1f}" y="{TIMELINE_AXIS - 8}">'
-            f"{escape(formats.date_format(month.astimezone(tz), 'M Y'))}</text>"
+            f"{escape(formats.date_format(month.astimezone(tz), 'YEAR_MONTH_FORMAT'))}</text>"
         )
     body.append("</g>")
     for index, row in enumerate(rows):
@@ -292,8 +292,8 @@ def timeline_chart(
         )
     description = _("%(count)s rows from %(start)s to %(end)s.") % {
         "count": len(rows),
-        "start": formats.date_format(start.astimezone(tz), "SHORT_DATE_FORMAT"),
-        "end": formats.date_format(end.astimezone(tz), "SHORT_DATE_FORMAT"),
+        "start": formats.date_format(start.astimezone(tz), "DATE_FORMAT"),
+        "end": formats.date_format(end.astimezone(tz), "DATE_FORMAT"),
     }
     # Its bars link to their sharings: a group of links, not a picture (a picture's content is hidden from screen
     # readers, its links included).
@@ -314,10 +314,10 @@ def _month_starts(start: dt.datetime, end: dt.datetime, tz) -> list[dt.datetime]
 
 
 def _period_label(bar: TimelineBar, tz) -> str:
-    first = formats.date_format(bar.start.astimezone(tz), "SHORT_DATE_FORMAT")
+    first = formats.date_format(bar.start.astimezone(tz), "DATE_FORMAT")
     if bar.end is None:
         return _("from %(start)s, open-ended") % {"start": first}
-    last = formats.date_format(bar.end.astimezone(tz), "SHORT_DATE_FORMAT")
+    last = formats.date_format(bar.end.astimezone(tz), "DATE_FORMAT")
     return f"{first} – {last}"
 
 

@@ -174,6 +174,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date style per language for every page, e-mail and chart (hiboo_connect/formats).
+FORMAT_MODULE_PATH = ["hiboo_connect.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

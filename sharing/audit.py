@@ -4,7 +4,7 @@ timeline. Registered with the audit app in SharingConfig.ready()."""
 import datetime as dt
 
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -36,7 +36,7 @@ def _moment(value) -> str:
         moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return str(value)
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _status(value) -> str:

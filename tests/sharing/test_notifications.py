@@ -473,13 +473,13 @@ def test_the_started_email_in_english(clock, commit, admin_actor, machine, benef
     assert "The sharing from Rent & Go has started: the data of its machines is now available to BuildCo." in email.body
     assert "Reference: C-42" in email.body
     assert f"  - {machine}" in email.body
-    assert "Period: from July 13, 2026, 11 a.m. to Aug. 11, 2026, 11 a.m. (Europe/Paris)" in email.body
+    assert "Period: from 13 Jul 2026, 11:00 to 11 Aug 2026, 11:00 (Europe/Paris)" in email.body
     assert f"{settings.SITE_URL}/" in email.body
     assert sharing_messages.sharing_url(sharing.pk) in email.body
     assert '<html lang="en">' in html
     assert "Rent &amp; Go" in html
     assert f'href="{sharing_messages.sharing_url(sharing.pk)}"' in html
-    assert "from July 13, 2026, 11 a.m. to Aug. 11, 2026, 11 a.m. (Europe/Paris)" in html
+    assert "from 13 Jul 2026, 11:00 to 11 Aug 2026, 11:00 (Europe/Paris)" in html
 
 
 def test_the_email_is_in_the_recipients_language_and_time_zone(
@@ -497,9 +497,9 @@ def test_the_email_is_in_the_recipients_language_and_time_zone(
     html = email.alternatives[0].content
     assert '<html lang="fr">' in html
     # Dates in French and in Montreal time (UTC-4 in July), whatever our own catalogue holds.
-    assert "11 juillet 2026 05:00" in email.body
-    assert "11 août 2026 05:00" in email.body
-    assert "11 juillet 2026 05:00" in html
+    assert "11 juil. 2026, 05:00" in email.body
+    assert "11 août 2026, 05:00" in email.body
+    assert "11 juil. 2026, 05:00" in html
     assert sharing_messages.sharing_url(sharing.pk) in email.body
     assert f'href="{sharing_messages.sharing_url(sharing.pk)}"' in html
 
@@ -563,7 +563,7 @@ def test_every_message_renders_in_both_languages(clock, admin_actor, machine, be
     assert "Contract &lt;7&gt; &amp; co" in html
     assert "{%" not in email.body + html
     assert "{{" not in email.body + html
-    month = "juillet" if language == "fr" else "July"
+    month = "juil." if language == "fr" else "Jul"
     assert month in email.body
     assert month in html
     assert f'<html lang="{language}">' in html
@@ -592,11 +592,11 @@ FRENCH = {
     ),
     SharingMessage.STOPPED: (
         f"Rent & Go a arrêté le partage {REF_FR}",
-        "Rent & Go a arrêté ce partage le 12 juillet 2026 11:00 (Europe/Paris). Il ne commencera pas.",
+        "Rent & Go a arrêté ce partage le 12 juil. 2026, 11:00 (Europe/Paris). Il ne commencera pas.",
     ),
     SharingMessage.ENDED: (
         f"Le partage {REF_FR} de Rent & Go est terminé",
-        "Le partage de Rent & Go s’est terminé le 21 juillet 2026 11:00 (Europe/Paris).",
+        "Le partage de Rent & Go s’est terminé le 21 juil. 2026, 11:00 (Europe/Paris).",
     ),
     SharingMessage.INVITATION_ACCEPTED: (
         "boss@newco.example a accepté votre invitation au partage",
@@ -630,7 +630,7 @@ def test_every_message_is_translated_into_french(clock, admin_actor, machine, be
     assert email.subject.split() == subject.split()  # the subject is put on one line, spaces collapsed
     assert email.body.startswith("Bonjour,\n")
     assert line in email.body
-    assert "du 13 juillet 2026 11:00 au 21 juillet 2026 11:00 (Europe/Paris)" in email.body  # the summary's period
+    assert "du 13 juil. 2026, 11:00 au 21 juil. 2026, 11:00 (Europe/Paris)" in email.body  # the summary's period
 
 
 def test_status_moves_through_an_edit_still_notify(clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox):
