@@ -3,6 +3,7 @@ what the acting organisation may see, and a look-up of anything else answers Not
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,6 +97,26 @@ def sharings_count_by_direction(organisation: Organisation, *, cap: int = COUNT_
     )
 
 
+class _SortKey:
+    """A value as the database orders it: descending or not, NULL first or last as the database puts it."""
+
+    __slots__ = ("descending", "rank")
+
+    def __init__(self, value, *, descending: bool, nulls_largest: bool):
+        # A NULL comes after every value where the database counts it largest, before every value elsewhere.
+        self.rank: tuple = (0, value) if value is not None else (1 if nulls_largest else -1, None)
+        self.descending = descending
+
+    def __lt__(self, other: _SortKey) -> bool:
+        return other.rank < self.rank if self.descending else self.rank < other.rank
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _SortKey) and self.rank == other.rank
+
+    def __hash__(self) -> int:
+        return hash(self.rank)
+
+
 def sharings_page_of_both_directions(
     outgoing: QuerySet[Sharing], incoming: QuerySet[Sharing], *, offset: int, limit: int
 ) -> tuple[int, list[Sharing]]:
@@ -109,8 +130,19 @@ def sharings_page_of_both_directions(
     ordering = [str(field) for field in outgoing.query.order_by]  # names: the FilterSet orders by fields only
     fields = [field.lstrip("-") for field in ordering]
     end = offset + limit
-    sides = [side.values_list(*dict.fromkeys(["pk", *fields]))[:end] for side in (outgoing, incoming)]
-    page = sides[0].union(sides[1], all=True).order_by(*ordering)[offset:end]
+    # Two ordered reads of at most `end` rows, merged here: a UNION of LIMITed reads is PostgreSQL's, not SQLite's.
+    columns = list(dict.fromkeys(["pk", *fields]))
+    sides = [list(side.values_list(*columns)[:end]) for side in (outgoing, incoming)]
+    positions = [columns.index(field) for field in fields]
+    nulls_largest = connections[outgoing.db].features.nulls_order_largest
+
+    def order_key(row):
+        return tuple(
+            _SortKey(row[position], descending=name.startswith("-"), nulls_largest=nulls_largest)
+            for position, name in zip(positions, ordering, strict=True)
+        )
+
+    page = list(heapq.merge(*sides, key=order_key))[offset:end]
     ids = [row[0] for row in page]
     by_id = outgoing.model.objects.select_related("owner", "beneficiary", "contract").prefetch_related(
         "sharing_machines"

@@ -190,9 +190,9 @@ def test_the_list_runs_a_fixed_number_of_queries(world, admin_api, owner_org, dj
     for index in range(5):
         admin_api.post("sharings", _create_body(world, reference=f"N-{index}"))
 
-    # Key look-up, a count per direction, the page's ids (both directions merged), its sharings, their machines:
-    # never one query per row; with one direction, a count and the page.
-    with django_assert_max_num_queries(6):
+    # Key look-up, a count and an ordered read per direction (merged), the page's sharings, their machines: never
+    # one query per row; with one direction, a count and the page.
+    with django_assert_max_num_queries(7):
         response = admin_api.get("sharings")
     with django_assert_max_num_queries(4):
         outgoing = admin_api.get("sharings", {"direction": "outgoing"})
