@@ -536,7 +536,8 @@ class ContractImportView(ApiView):
                 "ContractImportInvalid",
                 {
                     "error": serializers.DictField(),
-                    "data": inline_serializer("ContractImportErrors", {"errors": IMPORT_ROW_ERROR}),
+                    # Only when the file itself has errors; a bad header or parameter answers the error alone.
+                    "data": inline_serializer("ContractImportErrors", {"errors": IMPORT_ROW_ERROR}, required=False),
                 },
             ),
             409: OpenApiResponse(description="A plan has conflicts: nothing was applied (the plans in `data`)."),
