@@ -291,7 +291,9 @@ class SharingListView(ApiView):
                 SharingFilterSet(_with_direction(data, direction), organisation=self.organisation).qs
                 for direction in (Direction.OUTGOING, Direction.INCOMING)
             ]
-            total, rows = selectors.sharings_page_of_both_directions(*sides, offset=page.offset, limit=page.limit)
+            total, rows = selectors.sharings_page_of_both_directions(
+                *sides, offset=page.offset, limit=page.limit, load=_sharings_queryset
+            )
             return Response({"data": {"total": total, "rows": _serialize_sharings(rows, now)}})
         queryset = _sharings_queryset(filterset.qs)
         return Response(page_body(queryset, page, lambda rows: _serialize_sharings(rows, now)))

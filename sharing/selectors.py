@@ -4,6 +4,7 @@ what the acting organisation may see, and a look-up of anything else answers Not
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,12 +119,18 @@ class _SortKey:
 
 
 def sharings_page_of_both_directions(
-    outgoing: QuerySet[Sharing], incoming: QuerySet[Sharing], *, offset: int, limit: int
+    outgoing: QuerySet[Sharing],
+    incoming: QuerySet[Sharing],
+    *,
+    offset: int,
+    limit: int,
+    load: Callable[[QuerySet[Sharing]], QuerySet[Sharing]] = lambda sharings: sharings,
 ) -> tuple[int, list[Sharing]]:
     """How many sharings an organisation sends and receives (the same filters on each side, one list), and one page
-    of them in the lists' order. Each side is read through its own index, in order, up to the end of the page, and
-    the two are merged: the OR of both sides, sorted whole, costs the organisation's whole history on every page. The
-    total is the sum of the sides' counts: a sharing never has its owner as beneficiary (a constraint says so)."""
+    of them in the lists' order, read by `load` (what the caller shows of them). Each side is read through its own
+    index, in order, up to the end of the page, and the two are merged: the OR of both sides, sorted whole, costs the
+    organisation's whole history on every page. The total is the sum of the sides' counts: a sharing never has its
+    owner as beneficiary (a constraint says so)."""
     total = outgoing.count() + incoming.count()
     if offset >= total:
         return total, []
@@ -144,10 +151,7 @@ def sharings_page_of_both_directions(
 
     page = list(heapq.merge(*sides, key=order_key))[offset:end]
     ids = [row[0] for row in page]
-    by_id = outgoing.model.objects.select_related("owner", "beneficiary", "contract").prefetch_related(
-        "sharing_machines"
-    )
-    found = by_id.in_bulk(ids)
+    found = load(outgoing.model.objects.all()).in_bulk(ids)
     return total, [found[pk] for pk in ids if pk in found]
 
 
