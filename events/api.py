@@ -20,7 +20,13 @@ from accounts.api import ApiView
 from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.fields import InstantField
-from hiboo_connect.api.pagination import WHOLE_NUMBER, page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.pagination import (
+    WHOLE_NUMBER,
+    page_body,
+    page_from,
+    page_parameters,
+    page_responses,
+)
 from hiboo_connect.api.serializers import StrictSerializer
 from sharing.api import SHARING_EXAMPLE
 from sharing.changes import ChangeType
@@ -220,13 +226,7 @@ class WebhookListView(ApiView):
         tags=["webhooks"],
         summary="List webhook endpoints",
         parameters=page_parameters(default_limit=WEBHOOKS_DEFAULT_LIMIT, max_limit=WEBHOOKS_MAX_LIMIT),
-        responses={
-            200: OpenApiResponse(
-                page_envelope("Webhook", WebhookSerializer),
-                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [WEBHOOK_EXAMPLE]}})],
-            ),
-            **api_schema.READ_ERRORS,
-        },
+        responses=page_responses("Webhook", WebhookSerializer, WEBHOOK_EXAMPLE),
     )
     def get(self, request):
         page = page_from(request, default_limit=WEBHOOKS_DEFAULT_LIMIT, max_limit=WEBHOOKS_MAX_LIMIT)

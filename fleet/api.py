@@ -12,7 +12,7 @@ from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.errors import ApiError
 from hiboo_connect.api.fields import InstantField
-from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.pagination import page_body, page_from, page_parameters, page_responses
 
 from .data_packs import Metric
 from .models import FaultSeverity, MachineCategory
@@ -59,13 +59,7 @@ class AssetListView(ApiView):
         summary="List your assets",
         description="Your organisation's own machines: the ids to put in assetIds. Received assets are not here.",
         parameters=page_parameters(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT),
-        responses={
-            200: OpenApiResponse(
-                page_envelope("Asset", AssetSerializer),
-                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [ASSET_EXAMPLE]}})],
-            ),
-            **api_schema.READ_ERRORS,
-        },
+        responses=page_responses("Asset", AssetSerializer, ASSET_EXAMPLE),
     )
     def get(self, request):
         page = page_from(request, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
@@ -92,7 +86,7 @@ class WorkspaceListView(ApiView):
         summary="List your workspaces",
         description="Your organisation's workspaces (sites, depots, regions), to group received assets.",
         parameters=page_parameters(default_limit=WORKSPACES_DEFAULT_LIMIT, max_limit=WORKSPACES_MAX_LIMIT),
-        responses={200: OpenApiResponse(page_envelope("Workspace", WorkspaceSerializer)), **api_schema.READ_ERRORS},
+        responses=page_responses("Workspace", WorkspaceSerializer),
     )
     def get(self, request):
         page = page_from(request, default_limit=WORKSPACES_DEFAULT_LIMIT, max_limit=WORKSPACES_MAX_LIMIT)

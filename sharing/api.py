@@ -29,7 +29,7 @@ from fleet.selectors import workspaces_of
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.errors import camel_case
 from hiboo_connect.api.fields import InstantField, PropertiesField, format_instant, parse_instant
-from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters, page_responses
 from hiboo_connect.api.serializers import OrganisationReferenceSerializer, StrictSerializer
 from hiboo_connect.errors import InvalidInput, NotFound
 
@@ -255,13 +255,7 @@ class SharingListView(ApiView):
         summary="List sharings",
         description="The sharings your organisation owns or receives, newest start first.",
         parameters=SHARING_LIST_PARAMETERS,
-        responses={
-            200: OpenApiResponse(
-                page_envelope("Sharing", SharingSerializer),
-                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [SHARING_EXAMPLE]}})],
-            ),
-            **api_schema.READ_ERRORS,
-        },
+        responses=page_responses("Sharing", SharingSerializer, SHARING_EXAMPLE),
     )
     def get(self, request):
         params = request.query_params
@@ -546,13 +540,7 @@ class ReceivedAssetListView(ApiView):
         summary="List received assets",
         description="Assets other organisations share (or shared) with yours. They can never be shared on.",
         parameters=page_parameters(default_limit=ASSETS_DEFAULT_LIMIT, max_limit=ASSETS_MAX_LIMIT),
-        responses={
-            200: OpenApiResponse(
-                page_envelope("ReceivedAsset", ReceivedAssetSerializer),
-                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [RECEIVED_ASSET_EXAMPLE]}})],
-            ),
-            **api_schema.READ_ERRORS,
-        },
+        responses=page_responses("ReceivedAsset", ReceivedAssetSerializer, RECEIVED_ASSET_EXAMPLE),
     )
     def get(self, request):
         page = page_from(request, default_limit=ASSETS_DEFAULT_LIMIT, max_limit=ASSETS_MAX_LIMIT)

@@ -12,7 +12,7 @@ from accounts.api import ApiView
 from accounts.idempotency import IDEMPOTENCY_PARAMETER, run_idempotently
 from hiboo_connect.api import schema as api_schema
 from hiboo_connect.api.fields import format_instant
-from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
+from hiboo_connect.api.pagination import page_body, page_from, page_parameters, page_responses
 from hiboo_connect.api.serializers import StrictSerializer
 
 from . import selectors, services
@@ -274,13 +274,7 @@ class TelematicsSourceListView(ApiView):
         summary="List telematics sources",
         description="Your organisation's OEM feeds (ISO 15143-3), by name, each with its last run.",
         parameters=page_parameters(default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT),
-        responses={
-            200: OpenApiResponse(
-                page_envelope("TelematicsSource", TelematicsSourceSerializer),
-                examples=[OpenApiExample("A page", value={"data": {"total": 1, "rows": [SOURCE_EXAMPLE]}})],
-            ),
-            **READ_ERRORS,
-        },
+        responses=page_responses("TelematicsSource", TelematicsSourceSerializer, SOURCE_EXAMPLE, errors=READ_ERRORS),
     )
     def get(self, request):
         page = page_from(request, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)

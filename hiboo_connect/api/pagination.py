@@ -4,8 +4,10 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from .schema import READ_ERRORS
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
@@ -73,3 +75,11 @@ def page_envelope(name: str, row_serializer) -> type[serializers.Serializer]:
         },
     )
     return type(f"{name}PageResponse", (serializers.Serializer,), {"data": rows()})
+
+
+def page_responses(name: str, row_serializer, example: dict | None = None, *, errors: dict | None = None) -> dict:
+    """The responses of a list operation for drf-spectacular: 200 with a page of `row_serializer` rows (with a
+    one-row example when given), and the errors a read may answer (READ_ERRORS unless `errors` says otherwise)."""
+    examples = [OpenApiExample("A page", value={"data": {"total": 1, "rows": [example]}})] if example else []
+    page = OpenApiResponse(page_envelope(name, row_serializer), examples=examples)
+    return {200: page, **(READ_ERRORS if errors is None else errors)}
