@@ -1,8 +1,9 @@
 """The one FilterSet of sharings, shared by the share centre's HTML list, its CSV export and the API.
 
 It always filters a queryset from sharing.selectors: what the organisation owns or receives, narrowed by `direction`
-to sharings_outgoing or sharings_incoming. Searches use EXISTS subqueries so a sharing is never listed twice. Date
-filters read the dates typed in the active time zone (the organisation's in the portal)."""
+to sharings_outgoing or sharings_incoming. Filters on machines or text keep the rows whose id is in a set (EXISTS or
+InSet), so a sharing is never listed twice. Date filters read the dates typed in the active time zone (the
+organisation's in the portal)."""
 
 import datetime as dt
 
