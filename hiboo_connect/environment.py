@@ -43,7 +43,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_url(name: str, default: str = "", schemes: tuple[str, ...] = ()) -> str:
-    raw = os.environ.get(name, default)
+    """The URL in `name`; unset or empty (`DATABASE_URL=`) both mean the default."""
+    raw = os.environ.get(name, "").strip() or default
     if not raw:
         return raw
     parsed = urlparse(raw)

@@ -68,6 +68,19 @@ def test_https_settings_are_off_unless_set(monkeypatch):
     assert production.SECURE_HSTS_SECONDS == 0
 
 
+def test_an_empty_database_url_means_the_embedded_default(monkeypatch, tmp_path):
+    """`DATABASE_URL=` (set but empty, as an env file or a shell often leaves it) is the SQLite file under VAR_DIR,
+    not a URL that cannot be read."""
+    production = production_settings(monkeypatch, DATABASE_URL="", VAR_DIR=str(tmp_path))
+    database = production.DATABASES["default"]
+    assert (database["ENGINE"], str(database["NAME"])) == ("django.db.backends.sqlite3", str(tmp_path / "db.sqlite3"))
+
+
+def test_a_database_url_without_a_scheme_stops_the_start(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL must be a URL"):
+        production_settings(monkeypatch, DATABASE_URL="localhost:5432/share")
+
+
 @pytest.mark.parametrize("raw", ["X-Forwarded-Proto", "X-Forwarded-Proto:", ": https", "X Forwarded: https"])
 def test_a_malformed_proxy_header_stops_the_start(monkeypatch, raw):
     monkeypatch.setenv("SECURE_PROXY_SSL_HEADER", raw)
