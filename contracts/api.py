@@ -495,15 +495,34 @@ IMPORT_ROW_ERROR = inline_serializer(
 )
 
 
-class ContractImportView(ApiView):
-    parser_classes = [CsvBodyParser, MultiPartParser]
+class ContractImportView(ContractDetailView):
+    """POST /contracts/import imports a file; every other method of that path addresses the contract whose reference
+    is "import", as /contracts/{reference} would (the URL passes reference="import"), so that any reference works."""
+
+    def get_parsers(self):
+        # The schema generator asks without a request: the POST's parsers are the ones to document.
+        if getattr(self.request, "method", "POST") == "POST":
+            return [CsvBodyParser(), MultiPartParser()]
+        return super().get_parsers()
+
+    @extend_schema(exclude=True)
+    def get(self, request, reference):
+        return super().get(request, reference)
+
+    @extend_schema(exclude=True)
+    def put(self, request, reference):
+        return super().put(request, reference)
+
+    @extend_schema(exclude=True)
+    def delete(self, request, reference):
+        return super().delete(request, reference)
 
     @extend_schema(
         operation_id="contracts_import",
         tags=["contracts"],
         summary="Apply contracts from a CSV file",
         description=(
-            "One row per contract line, the columns of GET /contracts/import/template (UTF-8 with or without a BOM, "
+            "One row per contract line, the columns of GET /contract-import-template (UTF-8 with or without a BOM, "
             "commas or semicolons, dates as yyyy-mm-dd or dd/mm/yyyy in your organisation's time zone, an end date "
             "included whole). Send the file as the body (Content-Type: text/csv) or as the multipart field `file`. "
             "`?dryRun=true` answers every contract's plan and writes nothing. Nothing applies unless every row is "
@@ -543,7 +562,7 @@ class ContractImportView(ApiView):
             409: OpenApiResponse(description="A plan has conflicts: nothing was applied (the plans in `data`)."),
         },
     )
-    def post(self, request):
+    def post(self, request, reference):
         return run_idempotently(self, request, lambda: self._import(request))
 
     def _import(self, request):

@@ -36,8 +36,10 @@ v1 = [
     path("telematics-sources/<uuid:id>/poll", TelematicsSourcePollView.as_view(), name="telematics-source-poll"),
     path("events", EventListView.as_view(), name="events"),
     path("contracts", ContractListView.as_view(), name="contracts"),
-    path("contracts/import", ContractImportView.as_view(), name="contracts-import"),
-    path("contracts/import/template", ContractImportTemplateView.as_view(), name="contracts-import-template"),
+    # POST imports a file; GET, PUT and DELETE address the contract named "import", like any other reference.
+    path("contracts/import", ContractImportView.as_view(), {"reference": "import"}, name="contracts-import"),
+    # Outside /contracts/, whose every path is a reference ("import/template" included).
+    path("contract-import-template", ContractImportTemplateView.as_view(), name="contracts-import-template"),
     # A reference may hold slashes ("CTR/2026/0042"): the rest of the path is the reference.
     path("contracts/<path:reference>", ContractDetailView.as_view(), name="contract"),
     path("webhooks", WebhookListView.as_view(), name="webhooks"),
