@@ -28,6 +28,7 @@ from hiboo_connect.api.pagination import (
     page_responses,
 )
 from hiboo_connect.api.serializers import StrictSerializer
+from outbox.models import MessageStatus
 from sharing.api import SHARING_EXAMPLE
 from sharing.changes import ChangeType
 
@@ -347,3 +348,150 @@ class WebhookRotateSecretView(ApiView):
         endpoint = selectors.webhook_endpoint_get(organisation=self.organisation, endpoint_id=endpoint_id)
         endpoint, secret = services.webhook_endpoint_rotate_secret(actor=self.actor, endpoint=endpoint)
         return _with_secret(endpoint, secret, status.HTTP_200_OK)
+
+
+# --- deliveries ------------------------------------------------------------------------------------------------------
+
+DELIVERIES_DEFAULT_LIMIT, DELIVERIES_MAX_LIMIT = 50, 200
+
+
+class WebhookAttemptSerializer(serializers.Serializer):
+    attemptedAt = InstantField(source="attempted_at")
+    statusCode = serializers.IntegerField(
+        source="status_code", allow_null=True, help_text="The receiver's answer; null when there was none."
+    )
+    durationMs = serializers.IntegerField(source="duration_ms")
+    succeeded = serializers.BooleanField()
+    error = serializers.CharField(help_text="Why it failed (a refused connection, a time-out), or empty.")
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Give it as `deliveryId` to send this delivery again.")
+    eventId = serializers.SerializerMethodField(help_text="The event's id: the webhook-id header of every attempt.")
+    eventType = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        MessageStatus.choices, help_text="pending (on its way, or waiting for its next attempt), sent, or failed."
+    )
+    attemptCount = serializers.IntegerField(source="attempts", help_text="Attempts in its current series.")
+    createdAt = InstantField(source="created_at")
+    sentAt = InstantField(source="sent_at", allow_null=True)
+    attempts = WebhookAttemptSerializer(source="attempt_rows", many=True, help_text="Newest first.")
+
+    @extend_schema_field(serializers.UUIDField())
+    def get_eventId(self, delivery) -> str:
+        return delivery.context.get("event_id", "")
+
+    @extend_schema_field(serializers.ChoiceField(ChangeType.choices))
+    def get_eventType(self, delivery) -> str:
+        return delivery.context.get("event_type", "")
+
+
+class RedeliverSerializer(StrictSerializer):
+    deliveryId = serializers.UUIDField(
+        required=False, help_text="The failed delivery to send again; leave it out to send every failed one again."
+    )
+
+
+DELIVERY_EXAMPLE = {
+    "id": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+    "eventId": EVENT_EXAMPLE["id"],
+    "eventType": "sharing.started",
+    "status": "failed",
+    "attemptCount": 15,
+    "createdAt": "2026-08-01T06:00:12Z",
+    "sentAt": None,
+    "attempts": [
+        {
+            "attemptedAt": "2026-08-02T06:15:40Z",
+            "statusCode": 503,
+            "durationMs": 87,
+            "succeeded": False,
+            "error": "",
+        }
+    ],
+}
+RedeliveredResponse = inline_serializer(
+    "RedeliveredResponse",
+    {
+        "data": inline_serializer(
+            "Redelivered", {"redelivered": serializers.IntegerField(help_text="Deliveries put back in line.")}
+        )
+    },
+)
+DELIVERY_NOT_FOUND = api_schema.error_response(
+    "No such webhook endpoint, or no such delivery of it.", "delivery_not_found", "No such delivery."
+)
+
+
+class WebhookDeliveryListView(ApiView):
+    @extend_schema(
+        operation_id="webhooks_deliveries_list",
+        tags=["webhooks"],
+        summary="List a webhook endpoint's deliveries",
+        description="Newest first, each with its attempts (time, answer code, duration).",
+        parameters=[
+            *page_parameters(default_limit=DELIVERIES_DEFAULT_LIMIT, max_limit=DELIVERIES_MAX_LIMIT),
+            OpenApiParameter(
+                "status", {"type": "string", "enum": MessageStatus.values}, description="Only deliveries in this state."
+            ),
+        ],
+        responses=page_responses(
+            "WebhookDelivery",
+            WebhookDeliverySerializer,
+            DELIVERY_EXAMPLE,
+            errors={**api_schema.READ_ERRORS, 404: WEBHOOK_NOT_FOUND},
+        ),
+    )
+    def get(self, request, id):
+        endpoint = selectors.webhook_endpoint_get(organisation=self.organisation, endpoint_id=id)
+        page = page_from(request, default_limit=DELIVERIES_DEFAULT_LIMIT, max_limit=DELIVERIES_MAX_LIMIT)
+        deliveries = selectors.webhook_deliveries(endpoint).order_by("-created_at", "pk")
+        wanted = request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in MessageStatus.values:
+                raise serializers.ValidationError({"status": [_("Give one of: %s.") % ", ".join(MessageStatus.values)]})
+            deliveries = deliveries.filter(status=wanted)
+
+        def rows(page_rows):
+            return WebhookDeliverySerializer(selectors.webhook_attempts_attach(page_rows), many=True).data
+
+        return Response(page_body(deliveries, page, rows))
+
+
+class WebhookRedeliverView(ApiView):
+    @extend_schema(
+        operation_id="webhooks_redeliver",
+        tags=["webhooks"],
+        summary="Send failed deliveries again",
+        description=(
+            "One failed delivery (`deliveryId`), or every failed delivery of the endpoint (an empty body). Each gets "
+            "a fresh series of attempts under its original webhook-id. The endpoint must be enabled."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=RedeliverSerializer,
+        responses={
+            200: RedeliveredResponse,
+            **api_schema.WRITE_ERRORS,
+            404: DELIVERY_NOT_FOUND,
+            409: api_schema.error_response(
+                "The endpoint is disabled, or the delivery has not failed.",
+                "endpoint_disabled",
+                "Enable the endpoint first: a disabled endpoint receives nothing.",
+            ),
+        },
+        examples=[
+            OpenApiExample("Every failed one", request_only=True, value={}),
+            OpenApiExample("One", request_only=True, value={"deliveryId": DELIVERY_EXAMPLE["id"]}),
+        ],
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._redeliver(request, id))
+
+    def _redeliver(self, request, endpoint_id):
+        endpoint = selectors.webhook_endpoint_get(organisation=self.organisation, endpoint_id=endpoint_id)
+        serializer = RedeliverSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        delivery_id = serializer.validated_data.get("deliveryId")
+        delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id) if delivery_id else None
+        count = services.webhook_deliveries_retry(actor=self.actor, endpoint=endpoint, delivery=delivery)
+        return Response({"data": {"redelivered": count}})

@@ -69,7 +69,11 @@ def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[Message]:
 
 def webhook_deliveries_of(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[Message]:
     """The endpoint's latest deliveries, newest first, each with its attempts (newest first) as `.attempt_rows`."""
-    deliveries = list(webhook_deliveries(endpoint).order_by("-created_at")[:limit])
+    return webhook_attempts_attach(list(webhook_deliveries(endpoint).order_by("-created_at")[:limit]))
+
+
+def webhook_attempts_attach(deliveries: list[Message]) -> list[Message]:
+    """Give each delivery its attempts (newest first) as `.attempt_rows`, in one query."""
     attempts: dict = {}
     for attempt in WebhookAttempt.objects.filter(message_id__in=[delivery.pk for delivery in deliveries]).order_by(
         "-attempted_at", "-id"

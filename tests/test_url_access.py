@@ -141,6 +141,8 @@ URLS = {
     "api:webhooks": Api(),
     "api:webhook": Api("webhook"),
     "api:webhook-rotate-secret": Api("webhook"),
+    "api:webhook-deliveries": Api("webhook"),
+    "api:webhook-redeliver": Api("webhook"),
     # Webhooks
     "events:webhooks": Portal(),
     "events:webhook": Portal("webhook"),

@@ -4,7 +4,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from contracts.api import ContractDetailView, ContractImportTemplateView, ContractImportView, ContractListView
-from events.api import EventListView, WebhookDetailView, WebhookListView, WebhookRotateSecretView
+from events.api import (
+    EventListView,
+    WebhookDeliveryListView,
+    WebhookDetailView,
+    WebhookListView,
+    WebhookRedeliverView,
+    WebhookRotateSecretView,
+)
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
@@ -45,6 +52,8 @@ v1 = [
     path("webhooks", WebhookListView.as_view(), name="webhooks"),
     path("webhooks/<uuid:id>", WebhookDetailView.as_view(), name="webhook"),
     path("webhooks/<uuid:id>/rotate-secret", WebhookRotateSecretView.as_view(), name="webhook-rotate-secret"),
+    path("webhooks/<uuid:id>/deliveries", WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
+    path("webhooks/<uuid:id>/redeliver", WebhookRedeliverView.as_view(), name="webhook-redeliver"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

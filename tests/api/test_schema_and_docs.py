@@ -41,6 +41,8 @@ OPERATIONS = {
     ("/api/v1/webhooks/{id}", "patch"),
     ("/api/v1/webhooks/{id}", "delete"),
     ("/api/v1/webhooks/{id}/rotate-secret", "post"),
+    ("/api/v1/webhooks/{id}/deliveries", "get"),
+    ("/api/v1/webhooks/{id}/redeliver", "post"),
 }
 
 

@@ -213,3 +213,69 @@ def test_the_page_says_why_an_endpoint_was_disabled_in_french(client, owner_admi
     page = client.get(f"/webhooks/{endpoint_with_deliveries.pk}/", headers={"accept-language": "fr"})
 
     assert "Le point de réception a répondu 410 Gone" in page.content.decode()
+
+
+def test_the_api_lists_deliveries_and_sends_one_or_every_failed_one_again(
+    admin_api, viewer_api, endpoint_with_deliveries
+):
+    endpoint = endpoint_with_deliveries
+    listed = viewer_api.get(f"webhooks/{endpoint.pk}/deliveries").json()["data"]
+    assert listed["total"] == 3
+    assert {row["status"] for row in listed["rows"]} == {"sent", "failed"}
+    assert listed["rows"][0]["attempts"][0]["durationMs"] == 42
+    failed = viewer_api.get(f"webhooks/{endpoint.pk}/deliveries", {"status": "failed"}).json()["data"]["rows"]
+    assert len(failed) == 2
+    assert all(row["attempts"][0]["statusCode"] == 500 for row in failed)
+
+    assert viewer_api.post(f"webhooks/{endpoint.pk}/redeliver").status_code == 403
+    one = admin_api.post(f"webhooks/{endpoint.pk}/redeliver", {"deliveryId": failed[0]["id"]})
+    assert one.json() == {"data": {"redelivered": 1}}
+    assert Message.objects.get(pk=failed[0]["id"]).status == MessageStatus.PENDING
+    again = admin_api.post(f"webhooks/{endpoint.pk}/redeliver", {"deliveryId": failed[0]["id"]})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "delivery_not_failed")
+    every = admin_api.post(f"webhooks/{endpoint.pk}/redeliver")
+    assert every.json() == {"data": {"redelivered": 1}}
+    assert not Message.objects.filter(status=MessageStatus.FAILED).exists()
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "code"),
+    [
+        (lambda api, endpoint: api.get(f"webhooks/{endpoint.pk}/deliveries", {"status": "lost"}), 400, None),
+        (lambda api, endpoint: api.post(f"webhooks/{endpoint.pk}/redeliver", {"deliveryId": "x"}), 400, None),
+        (lambda api, endpoint: api.post(f"webhooks/{endpoint.pk}/redeliver", {"other": 1}), 400, None),
+        (
+            lambda api, endpoint: api.post(
+                f"webhooks/{endpoint.pk}/redeliver", {"deliveryId": "00000000-0000-4000-8000-000000000000"}
+            ),
+            404,
+            "delivery_not_found",
+        ),
+    ],
+)
+def test_the_redelivery_api_refuses_bad_input(admin_api, endpoint_with_deliveries, call, status, code):
+    response = call(admin_api, endpoint_with_deliveries)
+
+    assert response.status_code == status, response.content
+    if code:
+        assert response.json()["error"]["code"] == code
+    assert Message.objects.filter(status=MessageStatus.FAILED).count() == 2
+
+
+def test_the_api_refuses_to_redeliver_to_a_disabled_endpoint(admin_api, endpoint_with_deliveries):
+    endpoint = endpoint_with_deliveries
+    admin_api.patch(f"webhooks/{endpoint.pk}", {"enabled": False})
+
+    response = admin_api.post(f"webhooks/{endpoint.pk}/redeliver")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "endpoint_disabled")
+
+
+def test_another_organisation_never_sees_or_redelivers_the_deliveries(
+    beneficiary_api, outsider_api, endpoint_with_deliveries
+):
+    endpoint = endpoint_with_deliveries
+    for api in (beneficiary_api, outsider_api):
+        assert api.get(f"webhooks/{endpoint.pk}/deliveries").status_code == 404
+        assert api.post(f"webhooks/{endpoint.pk}/redeliver").status_code == 404
+    assert Message.objects.filter(status=MessageStatus.FAILED).count() == 2
