@@ -39,7 +39,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho start -f Procfile.dev --port $${PORT:-8000}
+	$(BIN)/python -m hiboo_connect.run_dev Procfile.dev
 
 # What the browser tests inject into the test browser (axe-core), at the versions package-lock.json pins.
 node_modules/.installed: package.json package-lock.json | system-packages

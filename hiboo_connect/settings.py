@@ -236,7 +236,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 OUTBOUND_ALLOW_PRIVATE_TARGETS = env_bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", False)
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/, which needs no server.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The filesystem transport ignores the host, but kombu warns "No hostname was supplied" at every connection without one.
+FILESYSTEM_BROKER_URL = "filesystem://localhost/"
+CELERY_BROKER_URL = REDIS_URL or FILESYSTEM_BROKER_URL
 if REDIS_URL:
     # With the broker down, queueing a task fails at the first refused connection (kombu otherwise retries for 4 s
     # and more) and a host that does not answer is given up on after 0.3 s. The outbox keeps the message and its
