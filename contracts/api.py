@@ -522,7 +522,7 @@ class ContractImportView(ContractDetailView):
         tags=["contracts"],
         summary="Apply contracts from a CSV file",
         description=(
-            "One row per contract line, the columns of GET /contract-import-template (UTF-8 with or without a BOM, "
+            "One row per contract line, the columns of GET /contracts/import/template (UTF-8 with or without a BOM, "
             "commas or semicolons, dates as yyyy-mm-dd or dd/mm/yyyy in your organisation's time zone, an end date "
             "included whole). Send the file as the body (Content-Type: text/csv) or as the multipart field `file`. "
             "`?dryRun=true` answers every contract's plan and writes nothing. Nothing applies unless every row is "
@@ -596,14 +596,26 @@ class ContractImportView(ContractDetailView):
         return Response({"data": _import_json(result)})
 
 
-class ContractImportTemplateView(ApiView):
+class ContractImportTemplateView(ContractDetailView):
+    """GET /contracts/import/template gives the CSV template (DESIGN §7); PUT and DELETE of that path address the
+    contract whose reference is "import/template", as /contracts/{reference} would (the URL passes the reference).
+    Such a contract is read through the list: GET /contracts?q=import/template."""
+
     @extend_schema(
         operation_id="contracts_import_template",
         tags=["contracts"],
         summary="The CSV template of contracts",
         responses={(200, "text/csv"): OpenApiTypes.STR, **api_schema.READ_ERRORS},
     )
-    def get(self, request):
+    def get(self, request, reference):
         response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
         return response
+
+    @extend_schema(exclude=True)
+    def put(self, request, reference):
+        return super().put(request, reference)
+
+    @extend_schema(exclude=True)
+    def delete(self, request, reference):
+        return super().delete(request, reference)

@@ -45,8 +45,13 @@ v1 = [
     path("contracts", ContractListView.as_view(), name="contracts"),
     # POST imports a file; GET, PUT and DELETE address the contract named "import", like any other reference.
     path("contracts/import", ContractImportView.as_view(), {"reference": "import"}, name="contracts-import"),
-    # Outside /contracts/, whose every path is a reference ("import/template" included).
-    path("contract-import-template", ContractImportTemplateView.as_view(), name="contracts-import-template"),
+    # GET gives the CSV template (DESIGN §7); PUT and DELETE address the contract named "import/template".
+    path(
+        "contracts/import/template",
+        ContractImportTemplateView.as_view(),
+        {"reference": "import/template"},
+        name="contracts-import-template",
+    ),
     # A reference may hold slashes ("CTR/2026/0042"): the rest of the path is the reference.
     path("contracts/<path:reference>", ContractDetailView.as_view(), name="contract"),
     path("webhooks", WebhookListView.as_view(), name="webhooks"),

@@ -31,7 +31,7 @@ OPERATIONS = {
     ("/api/v1/contracts/{reference}", "put"),
     ("/api/v1/contracts/{reference}", "delete"),
     ("/api/v1/contracts/import", "post"),
-    ("/api/v1/contract-import-template", "get"),
+    ("/api/v1/contracts/import/template", "get"),
     ("/api/aemp/v2/Fleet/{page}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}/{element}/{start}/{end}/{page}", "get"),

@@ -30,7 +30,7 @@ def send(api, text, *, params="", content_type="text/csv", encoding="utf-8"):
 
 
 def test_the_template_lists_the_columns(now, admin_api):
-    response = admin_api.get("contract-import-template")
+    response = admin_api.get("contracts/import/template")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     header = response.content.decode().splitlines()[0]
@@ -208,25 +208,28 @@ def test_a_file_of_too_many_lines_answers_400(now, admin_api, monkeypatch):
 
 
 def test_any_reference_works_import_and_import_template_included(now, admin_api, machines, beneficiary_admin):
-    """POST /contracts/import imports a file; GET, PUT and DELETE of that path address the contract named "import",
-    and /contracts/import/template is the contract named "import/template" (the template lives outside /contracts/)."""
+    """POST /contracts/import imports a file and GET /contracts/import/template gives the template (DESIGN §7); every
+    other method of those paths addresses the contract named "import" or "import/template"."""
     body = contract_body(machines[:1], recipient=beneficiary_admin.email)
+    assert admin_api.get("contracts/import").status_code == 404
     for reference in ("import", "import/template"):
-        assert admin_api.get(f"contracts/{reference}").status_code == 404
         created = put(admin_api, reference, body)
         assert created.status_code == 201, created.json()
         assert created.json()["data"]["reference"] == reference
         assert put(admin_api, reference, body, params={"dryRun": "true"}).json()["data"]["summary"]["noop"] == 1
-        read = admin_api.get(f"contracts/{reference}")
-        assert read.status_code == 200
-        assert read.json()["data"]["reference"] == reference
-    assert admin_api.get("contracts/import/template")["Content-Type"] == "application/json"
+    read = admin_api.get("contracts/import")
+    assert (read.status_code, read.json()["data"]["reference"]) == (200, "import")
+    template = admin_api.get("contracts/import/template")
+    assert template["Content-Type"] == "text/csv; charset=utf-8"
+    listed = admin_api.get("contracts", {"q": "import/template"}).json()["data"]["rows"]
+    assert "import/template" in [row["reference"] for row in listed]
     assert sorted(Contract.objects.values_list("reference", flat=True)) == ["import", "import/template"]
     row = f"C-9,{beneficiary_admin.email},,{machines[1].pk},,,L1,2026-07-13,2026-08-12,essential,active,BuildCo,Lyon"
     imported = send(admin_api, f"{HEADER}\n{row}", params="?dryRun=true")
     assert imported.status_code == 200, imported.json()
     assert imported.json()["data"]["summary"]["create"] == 1
-    cancelled = admin_api.delete("contracts/import")
-    assert cancelled.status_code == 200
-    assert cancelled.json()["data"]["status"] == "cancelled"
-    assert Contract.objects.get(reference="import").status == "cancelled"
+    for reference in ("import", "import/template"):
+        cancelled = admin_api.delete(f"contracts/{reference}")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["data"]["status"] == "cancelled"
+        assert Contract.objects.get(reference=reference).status == "cancelled"
