@@ -1,6 +1,6 @@
-"""The one FilterSet of the fleet list (own and received machines together). It always filters fleet_of(organisation),
-the scoped queryset of what the organisation owns or receives; searches and workspace filters use EXISTS subqueries
-so a machine is never listed twice."""
+"""The one FilterSet of the fleet list and the fleet map (own and received machines together). It always filters
+fleet_of(organisation), the scoped queryset of what the organisation owns or receives; searches and workspace filters
+use EXISTS subqueries so a machine is never listed twice."""
 
 import datetime as dt
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
-from .models import Machine, Position, Reading
+from .models import Machine, MachineCategory, Position, Reading
 from .selectors import FLEET_METRICS, fleet_of, received_machines_of, workspaces_of
 
 
@@ -37,6 +37,9 @@ class MachineFilterSet(django_filters.FilterSet):
         queryset=workspaces_of(None),  # replaced by the organisation's workspaces in __init__
         method="filter_workspace",
         empty_label=_("All workspaces"),
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=MachineCategory.choices, empty_label=_("All categories")
     )
     data = django_filters.ChoiceFilter(
         label=_("Data"), choices=Data.choices, method="filter_data", empty_label=_("With or without data")

@@ -355,6 +355,8 @@ class FleetFacts:
 
     last_seen: dt.datetime | None = None
     operating_hours: float | None = None
+    #: The newest visible engine status: True running, False off, None never reported (or not shared).
+    engine_running: bool | None = None
     #: Our machines only: the sharings running now (who has the machine, until when), soonest end first.
     running_sharings: tuple = ()
 
@@ -398,6 +400,7 @@ def fleet_facts(*, organisation: Organisation, machines, now=None) -> dict[objec
         facts[machine.pk] = FleetFacts(
             last_seen=max(seen, default=None),
             operating_hours=hours.value if hours else None,
+            engine_running=engine.value >= 0.5 if engine else None,
             running_sharings=tuple(running.get(machine.pk, ())),
         )
     return facts

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.portal import organisation_page
+from fleet.glance import attach as attach_glance
 from fleet.models import Workspace
-from fleet.selectors import fleet_facts
 from hiboo_connect import pages
 
 from . import selectors, services
@@ -22,7 +22,7 @@ RECEIVED_MACHINE_FORM = "fleet/received_machine_form.html"
 
 def _received_machine(organisation, received_machine_id):
     """One of the organisation's received machines, with its owner, its workspaces and its fleet facts (as
-    `received.machine.facts`); anything else is a 404."""
+    `received.machine.facts`, `.glance` and `.naming`); anything else is a 404."""
     received = selectors.received_machine_get(organisation=organisation, received_machine_id=received_machine_id)
     received = (
         selectors.received_machines_of(organisation)
@@ -30,7 +30,8 @@ def _received_machine(organisation, received_machine_id):
         .prefetch_related(Prefetch("workspaces", queryset=Workspace.objects.order_by("name")))
         .get(pk=received.pk)
     )
-    received.machine.facts = fleet_facts(organisation=organisation, machines=[received.machine])[received.machine.pk]
+    received.machine.received_name = received.name
+    attach_glance(organisation, [received.machine])
     return received
 
 

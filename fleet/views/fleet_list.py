@@ -14,11 +14,12 @@ from django_htmx.http import push_url
 from accounts.portal import organisation_page
 from hiboo_connect import pages
 
+from .. import glance
 from .. import services as fleet_services
 from ..filters import MachineFilterSet
 from ..forms import MachineWorkspacesForm
 from ..models import Workspace
-from ..selectors import fleet_facts, machines_owned_by, received_machines_of
+from ..selectors import machines_owned_by, received_machines_of
 
 FLEET_PER_PAGE = 25
 
@@ -31,11 +32,7 @@ def _workspaces_prefetch(organisation, to_attr=None):
 
 
 def _attach_facts(organisation, machines):
-    """Give each machine of a page (or a single row) its FleetFacts as `machine.facts`."""
-    facts = fleet_facts(organisation=organisation, machines=machines)
-    for machine in machines:
-        machine.facts = facts[machine.pk]
-    return machines
+    return glance.attach(organisation, machines)
 
 
 def _fleet_rows(organisation, machines):

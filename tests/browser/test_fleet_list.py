@@ -65,7 +65,13 @@ def fleet(owner_org, owner_admin, beneficiary_org, beneficiary_admin, outsider_o
         end_at=now + 40 * DAY,
     )
     WorkspaceFactory(organisation=beneficiary_org, name="Part-Dieu site")
-    return {"excavator": excavator, "loader": loader, "dumper": dumper}
+    # BuildCo's roller has been silent for 16 days, its engine off when it last reported.
+    roller = MachineFactory(
+        organisation=beneficiary_org, make="Hamm", model="HD12", serial_number="HAMHD1204", category="roller"
+    )
+    Reading.objects.create(machine=roller, metric="engine_running", timestamp=now - 16 * DAY, value=0)
+    Position.objects.create(machine=roller, timestamp=now - 16 * DAY, latitude=45.75, longitude=4.85)
+    return {"excavator": excavator, "loader": loader, "dumper": dumper, "roller": roller}
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 375, "height": 812}])
@@ -76,8 +82,17 @@ def test_beneficiary_filters_its_fleet_in_place(
     login(beneficiary_admin.email)
     page.goto(f"{live_server.url}/fleet/")
     results = page.locator("#fleet-results")
-    expect(results).to_contain_text("2 machines")
-    expect(results).to_contain_text("Shared by Rent & Go")
+    expect(results).to_contain_text("3 machines")
+    expect(results).to_contain_text("From Rent & Go")
+    expect(results).to_contain_text("Ours")
+    excavator = page.get_by_role("row").filter(has_text="CAT320X01")
+    expect(excavator.locator(".machine-status")).to_contain_text("last seen 1 hour ago")
+    expect(excavator.locator(".machine-status.is-stale")).to_have_count(0)
+    # The roller is silent: stale, said in amber and in words.
+    roller = page.get_by_role("row").filter(has_text="HAMHD1204")
+    expect(roller.locator(".machine-status.is-stale")).to_contain_text("Last reported off")
+    expect(roller.locator(".freshness")).to_contain_text("last seen 16 days ago")
+    expect(roller.locator(".freshness")).to_have_css("color", "rgb(138, 90, 0)")
     expect(results).to_contain_text("3,990 h")  # the last value inside the first window, not today's 4,210.5
     expect(results).not_to_contain_text("4,210")
     expect(results).to_contain_text("655 h")
@@ -86,6 +101,11 @@ def test_beneficiary_filters_its_fleet_in_place(
     expect(results).to_contain_text("1 machine")
     expect(results).not_to_contain_text("BELB30E03")
     expect(page).to_have_url(f"{live_server.url}/fleet/?origin=received")
+    page.get_by_label("Origin").select_option("")
+    page.get_by_label("Category").select_option("dumper")
+    expect(results).to_contain_text("1 machine")
+    expect(results).to_contain_text("BELB30E03")
+    expect(page).to_have_url(f"{live_server.url}/fleet/?category=dumper")
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 375, "height": 812}])

@@ -105,7 +105,7 @@ def test_beneficiary_sees_only_what_its_windows_and_packs_give(client, beneficia
     content = response.content.decode()
     assert "1,500" not in content
     assert "1,450" not in content
-    assert "Shared by Rent &amp; Go" in content
+    assert "From Rent &amp; Go" in content
     assert "320 GC " + fleet["machine"].serial_number in content
 
 
