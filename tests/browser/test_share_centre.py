@@ -177,7 +177,7 @@ def test_admin_shares_with_an_unknown_and_a_known_recipient(
     # A known recipient, picked from the contacts with the typeahead; a submit with a mistake keeps what was typed.
     page.goto(f"{live_server.url}/sharings/new/")
     page.get_by_label("Recipient's e-mail").press_sequentially("buildco", delay=20)
-    page.get_by_role("button", name=re.compile(beneficiary_admin.email)).click()
+    page.get_by_role("option", name=re.compile(beneficiary_admin.email)).click()
     expect(page.get_by_label("Recipient's e-mail")).to_have_value(beneficiary_admin.email)
     page.get_by_label("Reference").fill("KNOWN-002")
     page.get_by_role("button", name="Create the sharing").click()

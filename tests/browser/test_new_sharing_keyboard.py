@@ -1,0 +1,89 @@
+"""The new-sharing form with the keyboard only: the recipient combobox (ARIA 1.2: arrows, Enter, Escape, its count
+read by the announcer), and axe-core on the states the page walk of test_accessibility.py never opens."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_accessibility import axe_findings, report
+from tests.browser.test_share_centre import share_centre_data  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    """axe is injected as a script the app's CSP does not list (as in test_accessibility.py)."""
+    return {**browser_context_args, "bypass_csp": True}
+
+
+def test_the_recipient_combobox_with_the_keyboard(
+    page,
+    live_server,
+    login,
+    screenshot,
+    owner_admin,
+    share_centre_data,  # noqa: F811
+):
+    login(owner_admin.email)
+    page.goto(f"{live_server.url}/sharings/new/")
+    field = page.get_by_role("combobox", name="Recipient's e-mail")
+    listbox = page.get_by_role("listbox", name="Contacts")
+    expect(field).to_have_attribute("aria-expanded", "false")
+    expect(listbox).to_be_hidden()
+
+    field.focus()
+    page.keyboard.type("example")
+    expect(listbox).to_be_visible()
+    expect(field).to_have_attribute("aria-expanded", "true")
+    expect(field).to_have_attribute("aria-controls", "contact-suggestions")
+    options = listbox.get_by_role("option")
+    expect(options).to_have_count(3)
+    expect(page.locator("#announcer")).to_have_text("3 contacts")
+    ids = [options.nth(index).get_attribute("id") for index in range(3)]
+    assert axe_findings(page) == [], report(axe_findings(page))
+
+    # Arrows move the active option; focus stays in the field.
+    page.keyboard.press("ArrowDown")
+    expect(field).to_have_attribute("aria-activedescendant", ids[0])
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowDown")
+    expect(field).to_have_attribute("aria-activedescendant", ids[1])
+    expect(options.nth(0)).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # wraps round to the last
+    expect(field).to_have_attribute("aria-activedescendant", ids[2])
+    expect(field).to_be_focused()
+    assert axe_findings(page) == [], report(axe_findings(page))
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.locator("#recipient").screenshot(path=str(SCREENSHOTS / "combobox-375.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#recipient").screenshot(path=str(SCREENSHOTS / "combobox-1280.png"))
+
+    # Escape closes the list and keeps what was typed; Alt+Down opens it again.
+    page.keyboard.press("Escape")
+    expect(field).to_have_attribute("aria-expanded", "false")
+    expect(listbox).to_be_hidden()
+    expect(field).not_to_have_attribute("aria-activedescendant", ids[2])
+    expect(field).to_have_value("example")
+    page.keyboard.press("Alt+ArrowDown")
+    expect(field).to_have_attribute("aria-expanded", "true")
+
+    # Enter picks the active contact (and does not submit the form); focus goes to the next field.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(1)).to_contain_text("chantier@durand.example")
+    page.keyboard.press("Enter")
+    expect(field).to_have_value("chantier@durand.example")
+    organisation = page.get_by_label("Recipient's organisation")
+    expect(organisation).to_have_value("Durand Terrassement")
+    expect(organisation).to_be_focused()
+    expect(page.locator("#announcer")).to_contain_text("Picked from your contacts: chantier@durand.example.")
+    assert page.url.endswith("/sharings/new/")  # nothing was submitted
+
+    # Nothing found is said too.
+    page.get_by_role("combobox", name="Recipient's e-mail").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("nobody-like-this")
+    expect(page.locator("#announcer")).to_have_text("No contact matches")
+    expect(page.get_by_role("combobox", name="Recipient's e-mail")).to_have_attribute("aria-expanded", "false")
