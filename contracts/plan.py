@@ -337,6 +337,11 @@ def _match(line: Line, candidates: list[Current]) -> Current | None:
     return same_machine[-1] if same_machine else None
 
 
+def drift_warnings(sharing: Current) -> list[Warning]:
+    """The fields of `sharing` edited by hand since the last apply, as the plan warns of them."""
+    return _drift(sharing)
+
+
 def _drift(sharing: Current) -> list[Warning]:
     """The fields edited by hand since the last apply: the desired state wins, but the owner is told."""
     if sharing.applied is None:

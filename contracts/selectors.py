@@ -26,6 +26,22 @@ def contract_get(*, organisation: Organisation, reference: str) -> Contract:
     )
 
 
+def contract_get_by_id(*, organisation: Organisation, contract_id) -> Contract:
+    """A contract by its id, as the portal's addresses name it (a reference may be any text, "import" included)."""
+    return get_or_not_found(contracts_of(organisation), "contract_not_found", _("No such contract."), pk=contract_id)
+
+
+def contract_recipients(organisation: Organisation) -> list[str]:
+    """The recipients of the organisation's contracts, for the list's filter: one query on its index."""
+    return list(
+        contracts_of(organisation)
+        .exclude(recipient_email="")
+        .order_by("recipient_email")
+        .values_list("recipient_email", flat=True)
+        .distinct()
+    )
+
+
 def contract_history(contract: Contract, *, limit: int = HISTORY_SHOWN) -> list[ContractApply]:
     return list(contract.applies.order_by("-applied_at", "-generation")[:limit])
 

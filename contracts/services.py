@@ -31,7 +31,18 @@ from sharing.models import Sharing, SharingMachine
 from . import messages
 from .audit import AuditAction, AuditTarget
 from .models import Contract, ContractApply, ContractStatus
-from .plan import SERVICE_FIELDS, Action, Current, Desired, Plan, Step, Warning, contract_plan, desired_from_state
+from .plan import (
+    SERVICE_FIELDS,
+    Action,
+    Current,
+    Desired,
+    Plan,
+    Step,
+    Warning,
+    contract_plan,
+    desired_from_state,
+    drift_warnings,
+)
 
 REFERENCE_MAX = 255
 LINE_REFERENCE_MAX = 100
@@ -114,6 +125,13 @@ def contract_sharings(contract: Contract) -> list[Sharing]:
         .prefetch_related("sharing_machines")
         .order_by("created_at", "pk")
     )
+
+
+def contract_drift(contract: Contract, sharings: list[Sharing], now: datetime) -> list[Warning]:
+    """The contract's sharings edited by hand since its last apply (the next apply puts them back), for its page."""
+    return [
+        warning for sharing in sharings for warning in drift_warnings(_current(sharing, contract.applied_state, now))
+    ]
 
 
 def _current(sharing: Sharing, applied_state: Mapping[str, Any], now: datetime) -> Current:

@@ -9,6 +9,7 @@ urlpatterns = [
     # The share centre for a logged-in user, the landing page for a visitor.
     path("", share_centre.home, name="home"),
     path("sharings/", include("sharing.urls")),
+    path("contracts/", include("contracts.urls")),
     path("fleet/received/", include("sharing.received_urls")),
     path("fleet/", include("fleet.urls")),
     path("telematics/", include("telematics.urls")),

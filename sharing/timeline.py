@@ -159,3 +159,15 @@ def machine_timeline(*, organisation, machine, now: dt.datetime, tz: dt.tzinfo):
     bars = [_bar(sharing, now=now, incoming=False) for sharing in sharings]
     rows = [charts.TimelineRow(label=bar.label, bars=[bar]) for bar in bars]
     return _chart(chart_id="sharing-timeline", title=_("Sharings of this machine"), rows=rows, now=now, tz=tz)
+
+
+def sharings_timeline(*, sharings, row_label, chart_id: str, title: str, now: dt.datetime, tz: dt.tzinfo):
+    """An owner's sharings one row each, in the order given, each row labelled by `row_label(sharing)` (a contract's
+    page labels them by machine); None without sharings. Reads nothing: the caller has loaded the sharings."""
+    if not sharings:
+        return None
+    rows = [
+        charts.TimelineRow(label=row_label(sharing), bars=[_bar(sharing, now=now, incoming=False)])
+        for sharing in sharings
+    ]
+    return _chart(chart_id=chart_id, title=title, rows=rows, now=now, tz=tz)

@@ -72,6 +72,15 @@ URLS = {
     "sharing:edit": Portal("sharing"),
     "sharing:stop": Portal("sharing"),
     "sharing:delete": Portal("sharing"),
+    # Contracts (the portal names a contract by its id: a reference may be any text)
+    "contracts:list": Portal(),
+    "contracts:import": Portal(),
+    "contracts:import_template": Portal(),
+    "contracts:detail": Portal("contract page"),
+    "contracts:extend": Portal("contract page"),
+    "contracts:complete": Portal("contract page"),
+    "contracts:add": Portal("contract page"),
+    "contracts:swap": Portal("contract page"),
     # The fleet
     "fleet:machines": Portal(),
     "fleet:machine": Portal("machine"),
@@ -297,6 +306,7 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
         "member": (owner_member.pk, *owner),
         "telematics source": (telematics_source.pk, *owner),
         "contract": (contract.reference, *owner),  # the API names a contract by its reference
+        "contract page": (contract.pk, *owner),
         "webhook": (webhook.pk, *owner),
     }
     return World(objects, outsider_admin, new_api_key(outsider_admin.organisation, "ERP")[1])

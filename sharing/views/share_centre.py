@@ -180,7 +180,7 @@ def share_centre(request):
             "later": _period_filters(period.later()),
         }
     else:
-        rows = filterset.qs.select_related("owner", "beneficiary").prefetch_related(machines_prefetch())
+        rows = filterset.qs.select_related("owner", "beneficiary", "contract").prefetch_related(machines_prefetch())
         if filterset.is_valid() and set(selected_statuses) <= set(status_counts):
             # The rows listed are those of the selected chips (or of "All"), already counted above.
             paginator = CappedPaginator(rows, PER_PAGE, counts=[status_counts[s] for s in selected_statuses or ["all"]])
