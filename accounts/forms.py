@@ -3,6 +3,7 @@
 from allauth.account import forms as allauth_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import TIMEZONE_CHOICES, ApiKeyRole, Language, Role
 
@@ -62,6 +63,31 @@ class OrganisationForm(forms.Form):
         choices=Language.choices,
         help_text=_("The language of the e-mails sent to your organisation."),
     )
+
+
+REMINDER_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 14, 21, 30)
+
+
+class OrganisationSettingsForm(OrganisationForm):
+    reminder_days = forms.TypedChoiceField(
+        label=_("Reminder before a sharing ends"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_(
+            "Your admins are reminded of what you share, and recipients of what you receive. "
+            "“Ending soon” in the share centre spans the same days."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form, in the language of the request: a plural formatted at import time stays English.
+        days = REMINDER_DAY_CHOICES
+        self.fields["reminder_days"].choices = [("", _("No reminder"))] + [
+            (count, ngettext("%(count)d day before", "%(count)d days before", count) % {"count": count})
+            for count in days
+        ]
 
 
 class ColleagueInviteForm(forms.Form):

@@ -12,6 +12,10 @@ from django.db import models
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
 
+#: Expiry reminders (DESIGN §9): days before a sharing's end, by default and at most.
+REMINDER_DAYS_DEFAULT = 7
+REMINDER_DAYS_MAX = 90
+
 TIMEZONE_CHOICES = sorted((name, name) for name in zoneinfo.available_timezones())
 
 
@@ -31,15 +35,32 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Paris")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    # How many days before a sharing ends the organisation is reminded (its admins for what it shares, the recipient
+    # for what it receives); empty: never (DESIGN §9). "Ending soon" in its share centre means the same days.
+    reminder_days = models.PositiveSmallIntegerField(
+        _("reminder before the end (days)"), null=True, blank=True, default=REMINDER_DAYS_DEFAULT
+    )
     created_at = models.DateTimeField(_("created at"), default=django_timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reminder_days__isnull=True)
+                | models.Q(reminder_days__gte=1, reminder_days__lte=REMINDER_DAYS_MAX),
+                name="organisation_reminder_days_range",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def ending_soon_days(self) -> int:
+        """What "ending soon" spans for this organisation: its reminder's days, or the default when it has none."""
+        return self.reminder_days or REMINDER_DAYS_DEFAULT
 
 
 class UserManager(BaseUserManager):

@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,6 +27,7 @@ from .actors import Actor
 from .audit import AuditAction, AuditTarget
 from .emails import colleague_invitation_messages_drop, notify_colleague_invited
 from .models import (
+    REMINDER_DAYS_MAX,
     TIMEZONE_CHOICES,
     ApiKey,
     ApiKeyRole,
@@ -316,16 +317,45 @@ def organisation_create_at_signup(*, user: User, name: str, timezone: str, langu
     return organisation
 
 
+#: organisation_update: a setting not given is left as it is.
+UNCHANGED: Any = object()
+
+
+def _clean_reminder_days(days) -> int | None:
+    if days is None or days == "":
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= REMINDER_DAYS_MAX:
+        raise InvalidInput(
+            "invalid_reminder_days",
+            _("Give a number of days from 1 to %d, or no reminder.") % REMINDER_DAYS_MAX,
+            field="reminder_days",
+        )
+    return days
+
+
 @transaction.atomic
 def organisation_update(
-    *, actor: Actor, organisation: Organisation, name: str, timezone: str, language: str
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    name: str,
+    timezone: str,
+    language: str,
+    reminder_days: Any = UNCHANGED,
 ) -> Organisation:
+    """Change the organisation's settings; `reminder_days` (None: no expiry reminders) only when given."""
     actor.require_admin_of(organisation)
     name, timezone, language = _clean_organisation_fields(name=name, timezone_name=timezone, language=language)
-    before = (organisation.name, organisation.timezone, organisation.language)
-    organisation.name, organisation.timezone, organisation.language = name, timezone, language
-    organisation.save(update_fields=["name", "timezone", "language"])
-    changes = _changed(zip(("name", "timezone", "language"), before, (name, timezone, language), strict=True))
+    if reminder_days is UNCHANGED:
+        reminder_days = organisation.reminder_days
+    reminder_days = _clean_reminder_days(reminder_days)
+    fields = ("name", "timezone", "language", "reminder_days")
+    before = tuple(getattr(organisation, field) for field in fields)
+    after = (name, timezone, language, reminder_days)
+    for field, value in zip(fields, after, strict=True):
+        setattr(organisation, field, value)
+    organisation.save(update_fields=list(fields))
+    changes = _changed(zip(fields, before, after, strict=True))
     if changes:
         _audit(actor, organisation, AuditTarget.ORGANISATION, organisation.pk, AuditAction.UPDATED, changes)
     return organisation

@@ -14,7 +14,7 @@ from hiboo_connect import pages
 from hiboo_connect.errors import DomainError, InvalidInput, RuleConflict
 
 from .adapter import INVITATION_SESSION_KEY
-from .forms import ApiKeyForm, ColleagueInviteForm, MemberRoleForm, OrganisationForm
+from .forms import ApiKeyForm, ColleagueInviteForm, MemberRoleForm, OrganisationForm, OrganisationSettingsForm
 from .hooks import pending_invitations_for
 from .models import Language, Organisation, Role
 from .portal import organisation_page
@@ -130,7 +130,7 @@ def organisation_settings(request):
     organisation = request.organisation
     if request.method == "POST":
         request.actor.require_admin_of(organisation)  # members read the settings; only admins change them (403)
-        form = OrganisationForm(request.POST)
+        form = OrganisationSettingsForm(request.POST)
         if form.is_valid():
             with pages.refusal(form) as refused:
                 organisation_update(actor=request.actor, organisation=organisation, **form.cleaned_data)
@@ -138,8 +138,13 @@ def organisation_settings(request):
                 messages.success(request, _("The organisation's settings are saved."))
                 return redirect("accounts:organisation_settings")
     else:
-        form = OrganisationForm(
-            initial={"name": organisation.name, "timezone": organisation.timezone, "language": organisation.language}
+        form = OrganisationSettingsForm(
+            initial={
+                "name": organisation.name,
+                "timezone": organisation.timezone,
+                "language": organisation.language,
+                "reminder_days": organisation.reminder_days or "",
+            }
         )
     if not request.actor.is_admin:
         for field in form.fields.values():

@@ -12,6 +12,8 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "sharing-lifecycle": {"task": "sharing.tasks.sharing_lifecycle_run_task", "schedule": 60.0},
+    # Expiry reminders (sharing/reminders.py): a run catches up whatever the runs before it missed.
+    "sharing-reminders": {"task": "sharing.tasks.sharing_reminders_send_task", "schedule": 900.0},
     # Outbox messages left pending (broker down at commit, worker killed while sending) are queued again.
     "outbox-redispatch": {"task": "outbox.tasks.messages_redispatch_task", "schedule": 60.0},
     # API idempotency keys are kept 24 hours; older ones are forgotten.

@@ -34,7 +34,7 @@ from hiboo_connect.api.serializers import OrganisationReferenceSerializer, Stric
 from hiboo_connect.errors import InvalidInput, NotFound
 
 from . import selectors, services
-from .filters import Direction, SharingFilterSet
+from .filters import Direction, Period, SharingFilterSet
 from .lifecycle import SharingStatus
 
 SHARING_FIELD_NAMES = {
@@ -55,6 +55,7 @@ SHARING_FILTERS = {
     "recipient": "recipient",
     "direction": "direction",
     "contract": "contract",
+    "period": "period",
 }
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SHARINGS_DEFAULT_LIMIT, SHARINGS_MAX_LIMIT = 50, 200
@@ -242,6 +243,14 @@ SHARING_LIST_PARAMETERS = [
     ),
     OpenApiParameter(
         "contract", OpenApiTypes.STR, description="The sharings managed by this contract (its reference)."
+    ),
+    OpenApiParameter(
+        "period",
+        {"type": "string", "enum": Period.values},
+        description=(
+            "current: running now; upcoming: not started; past: ended or stopped; ending_soon: running or upcoming, "
+            "and ending within your organisation's reminder days (7 unless its settings say otherwise)."
+        ),
     ),
 ]
 

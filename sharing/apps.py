@@ -9,8 +9,9 @@ class SharingConfig(AppConfig):
     def ready(self):
         # The layers below ask this one through the hooks they expose, never by importing it (DESIGN §5). The module
         # reads models, so it is loaded once they are.
-        from . import audit, hooks, messages
+        from . import audit, hooks, messages, reminders
 
         audit.register()
         hooks.register()
         messages.register()
+        reminders.register()

@@ -33,6 +33,7 @@ class Period(TextChoices):
     CURRENT = "current", _("Current")
     UPCOMING = "upcoming", _("Upcoming")
     PAST = "past", _("Past")
+    ENDING_SOON = "ending_soon", _("Ending soon")
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
@@ -166,6 +167,10 @@ class SharingFilterSet(django_filters.FilterSet):
             return queryset.window_reaches(now).filter(start_at__lte=now)
         if value == Period.UPCOMING:
             return queryset.window_reaches(now).filter(start_at__gt=now)
+        if value == Period.ENDING_SOON:
+            # Not over yet, and ending within the organisation's reminder days (its expiry reminders' window).
+            horizon = now + dt.timedelta(days=self.organisation.ending_soon_days)
+            return queryset.window_reaches(now).filter(end_at__lte=horizon)
         return queryset.window_ended_by(now)
 
     def filter_date_from(self, queryset, name, value):
