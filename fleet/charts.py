@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import formats
 from django.utils.html import escape
@@ -25,7 +26,16 @@ PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 
 def _number(value: float, decimals: int = 1) -> str:
-    return formats.number_format(round(value, decimals), decimal_pos=decimals if value % 1 else 0)
+    """A value rounded half away from zero, as people round (1.25 is 1.3; float's round() gave 1.2)."""
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return formats.number_format(rounded, decimal_pos=decimals if rounded % 1 else 0)
+
+
+def _tick(value: float) -> str:
+    """A y-axis label, exact: the axis is cut in quarters, so the ticks of 5 are 1.25 and 3.75 (never "1.2")."""
+    exact = Decimal(repr(round(value, 4))).normalize()
+    decimals = max(-int(exact.as_tuple().exponent), 0)
+    return formats.number_format(round(exact, decimals), decimal_pos=decimals)
 
 
 def _day_label(day: dt.date) -> str:
@@ -64,7 +74,7 @@ def _y_axis(maximum: float, unit: str) -> list[str]:
         value = maximum * step / 4
         y = TOP + PLOT_HEIGHT - PLOT_HEIGHT * step / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        label = f"{_number(value)}{(' ' + unit) if unit and step == 4 else ''}"
+        label = f"{_tick(value)}{(' ' + unit) if unit and step == 4 else ''}"
         parts.append(f'<text class="chart-y-label" x="{LEFT - 4}" y="{y + 4:.1f}">{escape(label)}</text>')
     parts.append("</g>")
     return parts

@@ -5,10 +5,12 @@ marking, authorization, pinned query counts; and the pure chart maths and SVG re
 import csv
 import datetime as dt
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.actors import Actor
 from fleet import charts
@@ -110,6 +112,29 @@ def test_level_chart_breaks_its_line_on_days_without_data():
     svg = charts.level_chart(chart_id="fuel", title="Fuel level", unit="%", period=period, stats=stats)
     assert svg.count('class="chart-line"') == 2
     assert svg.count('class="chart-point"') == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "maximum", "labels"),
+    [
+        ("en", 5.0, ["0", "1.25", "2.5", "3.75", "5 h"]),
+        ("fr", 5.0, ["0", "1,25", "2,5", "3,75", "5 h"]),
+        ("en", 2.5, ["0", "0.625", "1.25", "1.875", "2.5 h"]),
+        ("en", 200.0, ["0", "50", "100", "150", "200 h"]),
+    ],
+)
+def test_the_y_axis_labels_its_ticks_exactly(language, maximum, labels):
+    period = Period(dt.date(2025, 3, 1), dt.date(2025, 3, 2), UTC)
+    with translation.override(language):
+        svg = charts.bar_chart(
+            chart_id="hours", title="Hours", unit="h", period=period, values={period.first: maximum}, unshared=[]
+        )
+    assert re.findall(r'<text class="chart-y-label"[^>]*>([^<]*)</text>', svg) == labels
+
+
+@pytest.mark.parametrize(("value", "shown"), [(1.25, "1.3"), (1.05, "1.1"), (2.0, "2"), (0.04, "0")])
+def test_a_value_is_rounded_half_up(value, shown):
+    assert charts._number(value) == shown
 
 
 def test_timeline_chart_colours_bars_by_status_and_marks_today():
