@@ -41,10 +41,15 @@ def home(request):
     return share_centre(request)
 
 
-def _list_data(request):
+def _list_data(request, counted: dict[str, int] | None = None):
+    """The filters asked for. With no direction given, the one that has sharings: "Shared by us" unless the
+    organisation only receives (an invited organisation's first visit opened on an empty tab)."""
     data = request.GET.copy()
     if data.get("direction") not in Direction.values:
-        data["direction"] = Direction.OUTGOING
+        if counted is None:
+            counted = selectors.sharings_count_by_direction(request.organisation)
+        only_receives = not counted[Direction.OUTGOING] and counted[Direction.INCOMING]
+        data["direction"] = Direction.INCOMING if only_receives else Direction.OUTGOING
     return data
 
 
@@ -138,7 +143,8 @@ def _period_filters(period: TimelinePeriod) -> dict[str, str]:
 @require_GET
 def share_centre(request):
     organisation = request.organisation
-    data = _list_data(request)
+    counted = selectors.sharings_count_by_direction(organisation)
+    data = _list_data(request, counted)
     direction = data["direction"]
     filterset = SharingFilterSet(data, organisation=organisation)
 
@@ -149,7 +155,6 @@ def share_centre(request):
     status_counts = selectors.sharings_count_by_status(
         SharingFilterSet(without_status, organisation=organisation).qs, grouped=bool(data.get("q", "").strip())
     )
-    counted = selectors.sharings_count_by_direction(organisation)
     direction_counts = {direction: min(count, COUNT_CAP) for direction, count in counted.items()}
     selected_statuses = data.getlist("status")
     chips = [_chip(None, _("All"), status_counts["all"], current=not selected_statuses)]
