@@ -8,6 +8,7 @@ organisation's in the portal)."""
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,16 @@ class Period(TextChoices):
 
 def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
+
+
+class SharingFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last and last < first:
+            # Said next to the second date: with the two swapped, no sharing could be listed.
+            self.add_error("date_to", _("This date is before the first one: give a day on or after it."))
+        return cleaned
 
 
 class SharingFilterSet(django_filters.FilterSet):
@@ -92,6 +103,7 @@ class SharingFilterSet(django_filters.FilterSet):
 
     class Meta:
         fields: list[str] = []
+        form = SharingFilterForm
 
     def __init__(self, data=None, *, organisation: Organisation, now: dt.datetime | None = None, **kwargs):
         self.organisation = organisation

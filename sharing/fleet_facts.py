@@ -5,12 +5,11 @@ start-up (apps.py), so fleet's pages and selectors can ask without importing thi
 from __future__ import annotations
 
 from . import selectors, timeline
-from .models import ReceivedMachine
 
 
 class SharingFacts:
     def received_machines(self, organisation):
-        return ReceivedMachine.objects.filter(organisation=organisation)
+        return selectors.received_machines_shown(organisation)
 
     def grants_by_machine(self, *, organisation, machine_ids, now):
         return selectors.access_grants_by_machine(organisation=organisation, machine_ids=machine_ids, now=now)

@@ -311,8 +311,18 @@ def sharings_by_machine(
 # --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------
 
 
+def received_machines_shown(organisation: Organisation) -> QuerySet[ReceivedMachine]:
+    """The machines in the organisation's fleet: received through a sharing that shows or will show their data. One
+    stopped before it started exposed nothing and brings nothing (its machine had been placed in the fleet when the
+    sharing was created, and stayed there with no data)."""
+    brought = SharingMachine.objects.filter(
+        machine_id=OuterRef("machine_id"), sharing__beneficiary_id=OuterRef("organisation_id")
+    ).exclude(sharing__stopped_at__lte=F("sharing__start_at"))
+    return ReceivedMachine.objects.filter(Exists(brought), organisation=organisation)
+
+
 def received_machines_of(organisation: Organisation) -> QuerySet[ReceivedMachine]:
-    return ReceivedMachine.objects.filter(organisation=organisation).select_related("machine")
+    return received_machines_shown(organisation).select_related("machine")
 
 
 def received_machine_get(*, organisation: Organisation, received_machine_id) -> ReceivedMachine:

@@ -57,6 +57,7 @@ def _sharing_context(request, sharing, **extra):
         "is_owner": is_owner,
         "can_manage": can_manage,
         "can_stop": lifecycle.can_stop(status),
+        "started": sharing.start_at <= now,
         "deletion_refusal": deletion_refusal,
         "properties": known + others,
         "machines": machines,
@@ -128,8 +129,11 @@ def sharing_stop(request, sharing_id):
     sharing = _owned_sharing_for_admin(request, sharing_id)
 
     def stopped():
-        messages.success(request, _("Sharing stopped. The beneficiary keeps the history of the shared period."))
         stopped_sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=sharing.pk)
+        if stopped_sharing.stopped_at and stopped_sharing.stopped_at <= stopped_sharing.start_at:
+            messages.success(request, _("Sharing stopped before it started: nothing was shared."))
+        else:
+            messages.success(request, _("Sharing stopped. The beneficiary keeps the history of the shared period."))
         if not pages.fragment_requested(request):
             return redirect("sharing:detail", sharing_id=sharing.pk)
         return _render_sharing(request, stopped_sharing)

@@ -250,3 +250,28 @@ def test_ordering_by_status_and_creation(rows, owner_org):
 def test_other_organisations_never_appear(rows, outsider_org):
     assert filtered(outsider_org) == {"CTR-1"}  # only the outsider's own incoming one
     assert filtered(OrganisationFactory()) == set()
+
+
+def test_a_range_that_ends_before_it_starts_is_refused_next_to_its_second_date(rows, owner_org):
+    filterset = SharingFilterSet(
+        QueryDict("direction=outgoing&date_from=2026-08-20&date_to=2026-08-15"), organisation=owner_org
+    )
+
+    assert not filterset.is_valid()
+    assert list(filterset.errors) == ["date_to"]
+    # The list keeps the first date's filter, never an empty list or every sharing with no word.
+    assert {sharing.reference for sharing in filterset.qs} == {"CTR-2", "PO-3", "CTR-6"}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_share_centre_says_the_range_is_backwards_beside_the_field(client, owner_admin, language):
+    client.force_login(owner_admin)
+    client.cookies["django_language"] = language
+
+    response = client.get("/", {"date_from": "2026-08-20", "date_to": "2026-08-15"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="filter-to" name="date_to" value="2026-08-15" aria-invalid="true"' in page
+    expected = {"en": "This date is before the first one", "fr": "Cette date précède la première"}[language]
+    assert f'<ul class="errorlist" id="filter-to-error"><li>{expected}' in page

@@ -112,6 +112,27 @@ def test_share_centre_lists_outgoing_and_incoming(client, owner_member, benefici
     assert b"Rent &amp; Go" in incoming.content  # the owner's name, in the owner column
 
 
+def test_an_organisation_that_only_receives_lands_on_what_it_receives(client, beneficiary_admin, running):
+    client.force_login(beneficiary_admin)
+
+    response = client.get("/")
+
+    assert response.context["direction"] == "incoming"
+    assert b"CTR-RUNNING" in response.content
+    # The export of that page is the same list.
+    export = client.get(reverse("sharing:export"))
+    assert "CTR-RUNNING" in b"".join(export.streaming_content).decode()
+    # Asked for, the other tab still opens.
+    assert client.get("/?direction=outgoing").context["direction"] == "outgoing"
+
+
+def test_an_organisation_that_shares_lands_on_what_it_shares(client, owner_admin, running, beneficiary_admin):
+    SharingFactory(owner=beneficiary_admin.organisation, beneficiary=owner_admin.organisation, reference="BACK")
+    client.force_login(owner_admin)
+
+    assert client.get("/").context["direction"] == "outgoing"
+
+
 def test_share_centre_counts_each_status_under_the_other_filters(client, owner_admin, running, scheduled):
     client.force_login(owner_admin)
     response = client.get("/?status=scheduled&q=CTR")
@@ -534,6 +555,54 @@ def test_stop_asks_for_confirmation_then_stops(client, owner_admin, running):
     again = client.post(detail(running, "stop"), **HTMX)
     assert again.status_code == 409
     assert b"already ended" in again.content
+
+
+def test_stopping_before_the_start_says_nothing_was_shared_and_empties_the_fleet(
+    client, owner_admin, beneficiary_admin, scheduled
+):
+    (machine,) = scheduled.machines.all()
+    client.force_login(beneficiary_admin)
+    assert client.get(reverse("fleet:machine", args=[machine.pk])).status_code == 200  # shown before the start
+    client.force_login(owner_admin)
+
+    confirm = client.get(detail(scheduled, "stop"), **HTMX).content.decode()
+    response = client.post(detail(scheduled, "stop"), **HTMX).content.decode()
+
+    assert "keeps the history" not in confirm + response
+    assert "It has not started: nothing is shared" in confirm
+    assert "Sharing stopped before it started: nothing was shared." in response
+    client.force_login(beneficiary_admin)
+    assert machine.serial_number not in client.get(reverse("fleet:machines")).content.decode()
+    assert client.get(reverse("fleet:machine", args=[machine.pk])).status_code == 404
+    # The sharing's page, which the beneficiary still sees as stopped, names the machine without a dead link.
+    page = client.get(detail(scheduled)).content.decode()
+    assert machine.serial_number in page
+    assert reverse("fleet:machine", args=[machine.pk]) not in page
+
+
+def test_a_machine_another_sharing_brings_stays_in_the_fleet(
+    client, owner_admin, beneficiary_admin, admin_actor, scheduled, now
+):
+    (machine,) = scheduled.machines.all()
+    sharing_create(
+        actor=admin_actor,
+        machine_ids=[machine.pk],
+        recipient_email=beneficiary_admin.email,
+        start_at=dt.datetime(2026, 9, 1, tzinfo=UTC),
+        reference="CTR-LATER",
+    )
+    client.force_login(owner_admin)
+    client.post(detail(scheduled, "stop"), **HTMX)
+
+    client.force_login(beneficiary_admin)
+    assert machine.serial_number in client.get(reverse("fleet:machines")).content.decode()
+
+
+def test_a_sharing_page_links_its_machines(client, owner_admin, beneficiary_admin, running, machine):
+    for user in (owner_admin, beneficiary_admin):
+        client.force_login(user)
+        page = client.get(detail(running)).content.decode()
+        assert f'href="{reverse("fleet:machine", args=[machine.pk])}"' in page
 
 
 def test_delete_only_when_nothing_was_exposed(client, owner_admin, running, scheduled):
