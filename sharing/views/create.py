@@ -106,7 +106,9 @@ def sharing_create(request):
         overlaps = _overlaps(organisation, request.POST)
     else:
         form = SharingCreateForm(organisation=organisation)
-        selected_ids, overlaps = [], []
+        # ?machines=<id>: "Share this machine" on a machine's page opens the form with it ticked (only the
+        # organisation's own machines can be: the picker reads them from machines_owned_by).
+        selected_ids, overlaps = _selected_machine_ids(request.GET), []
     picker = MachinePickerForm(request.POST or None, organisation=organisation)
     picker_data = picker.cleaned_data if picker.is_bound and picker.is_valid() else {}
     selected, matching = _picker_machines(

@@ -19,7 +19,14 @@ from fleet.services import machine_set_workspaces
 from fleet.telemetry import DayStats, Period, daily_increments, merge_windows, unshared_intervals
 from fleet.views import machine_page
 from sharing.lifecycle import Window
-from tests.factories import FaultCodeFactory, PositionFactory, ReadingFactory, SharingFactory, WorkspaceFactory
+from tests.factories import (
+    FaultCodeFactory,
+    MachineFactory,
+    PositionFactory,
+    ReadingFactory,
+    SharingFactory,
+    WorkspaceFactory,
+)
 
 UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
@@ -486,3 +493,35 @@ def test_a_beneficiary_never_sees_the_owners_history(client, beneficiary_admin, 
     content = response.content.decode()
     assert "Lyon depot" not in content
     assert "history-title" not in content
+
+
+def test_an_owner_admin_can_share_the_machine_from_its_page(client, owner_admin, owner_member, machine, outsider_org):
+    share_url = f"{reverse('sharing:create')}?machines={machine.pk}"
+    client.force_login(owner_member)
+    assert share_url not in client.get(page_url(machine)).content.decode()  # members create no sharing
+    client.force_login(owner_admin)
+
+    page = client.get(page_url(machine)).content.decode()
+    form = client.get(share_url).content.decode()
+
+    assert f'href="{share_url}"' in page
+    assert f'name="machines" value="{machine.pk}" checked' in form
+    # Another organisation's machine is never ticked, whatever the address says.
+    theirs = MachineFactory(organisation=outsider_org)
+    other_form = client.get(f"{reverse('sharing:create')}?machines={theirs.pk}").content.decode()
+    assert f'value="{theirs.pk}"' not in other_form
+
+
+def test_a_beneficiary_is_not_offered_to_share_a_received_machine(client, beneficiary_admin, machine, owner_org):
+    SharingFactory(owner=owner_org, beneficiary=beneficiary_admin.organisation, machines=[machine])
+    client.force_login(beneficiary_admin)
+    assert "Share this machine" not in client.get(page_url(machine)).content.decode()
+
+
+def test_every_page_links_to_the_api_reference(client, owner_member):
+    client.force_login(owner_member)
+    assert (
+        f'<a href="{reverse("api:docs")}">API reference</a>' in client.get(reverse("fleet:machines")).content.decode()
+    )
+    docs = client.get(reverse("api:docs")).content.decode()
+    assert 'href="/"' in docs  # and the reference has the way back
