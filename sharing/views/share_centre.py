@@ -7,7 +7,8 @@ from django.db.models import Prefetch, TextChoices
 from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -135,6 +136,62 @@ def _timeline_page(value) -> int:
     return page if 1 <= page <= 100_000 else 1
 
 
+#: The filters set in the share centre's Filters panel: its button counts them.
+PANEL_FILTERS = ("period", "date_from", "date_to", "workspace")
+#: Filters a link may carry that no control of the page sets (the API's, links from other pages): the form keeps them
+#: as hidden fields, and each shows as a pill that drops it.
+LINKED_FILTERS = ("reference", "recipient", "contract", "asset_id")
+
+
+def _pill_value(filterset, name: str, raw: str) -> str:
+    """How a pill names the value of a filter: a choice's label, a date in the date style, a workspace's name; the text
+    given when it is not valid."""
+    cleaned = filterset.form.cleaned_data.get(name) if filterset.is_valid() else None
+    if cleaned is None or cleaned == "":
+        return raw
+    if name == "period":
+        return str(dict(filterset.form.fields["period"].choices).get(raw, raw))
+    if name in ("date_from", "date_to"):
+        return formats.date_format(cleaned, "DATE_FORMAT")
+    if name == "workspace":
+        return cleaned.name
+    return str(cleaned)
+
+
+def _filter_pills(request, filterset) -> list[dict]:
+    """The filters in use that the page's first line does not show, one pill each: what it is, and the address of the
+    same list without it (every other filter kept; back to the first page)."""
+    labels = {
+        "q": _("Search"),
+        "period": _("Period"),
+        "date_from": _("Active from"),
+        "date_to": _("Active until"),
+        "workspace": _("Workspace"),
+        "reference": _("Reference"),
+        "recipient": _("Recipient"),
+        "contract": _("Contract"),
+        "asset_id": _("Machine"),
+    }
+    pills = []
+    for name, label in labels.items():
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            continue
+        without = request.GET.copy()
+        without.pop(name, None)
+        without.pop("page", None)
+        query = without.urlencode()
+        pills.append(
+            {
+                "name": name,
+                "label": label,
+                "value": _pill_value(filterset, name, raw),
+                "url": f"{reverse('home')}?{query}" if query else reverse("home"),
+            }
+        )
+    return pills
+
+
 def _period_filters(period: TimelinePeriod) -> dict[str, str]:
     return {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
 
@@ -198,6 +255,7 @@ def share_centre(request):
             # Rows show the status the dates give now; the cached column only serves the filters and counts.
             sharing.status_now = sharing.status_at(now)
             sharing.status_now_label = SharingStatus(sharing.status_now).label
+    pills = _filter_pills(request, filterset)
     filtered = any(
         value for key, value in request.GET.items() if key not in ("direction", "page", "ordering", "view") and value
     )
@@ -221,12 +279,20 @@ def share_centre(request):
         "machines_shown": MACHINES_SHOWN_IN_LIST,
         "can_share": request.user.is_organisation_admin,
         "cap": COUNT_CAP,
+        "pills": pills,
+        "panel_count": sum(1 for pill in pills if pill["name"] in PANEL_FILTERS),
+        "panel_open": any(filterset.form[name].errors for name in PANEL_FILTERS),
+        "linked_filters": [(name, request.GET[name]) for name in LINKED_FILTERS if request.GET.get(name)],
     }
     fragment = pages.fragment_requested(request)
+    # A pill's removal redraws the form's fields too (out of band, like the state the list itself changes): they must
+    # drop the filter as well. Other answers leave them alone: one may be in use.
+    context["redraw_filters"] = fragment and request.headers.get("X-Redraw-Filters") == "true"
     if request.user.is_organisation_admin and not fragment:
         # One count, for the discreet link to the failed notifications (the list fragment never shows it).
         context["failed_notifications"] = selectors.notifications_failed(organisation).count()
     response = pages.render_page(request, "sharing/share_centre.html", context, fragment="#results")
+    patch_vary_headers(response, ("X-Redraw-Filters",))
     if fragment:
         # The address bar keeps only the filters in use, so links to a list stay short and readable.
         used = QueryDict(mutable=True)

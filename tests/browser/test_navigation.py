@@ -1,5 +1,6 @@
 """The header navigation at phone and desktop widths: every link is on screen (nothing scrolls sideways or hides
-behind the edge, in English and in the longer French labels) and reachable with the keyboard."""
+behind the edge, in English and in the longer French labels; on a phone once the Menu button has opened it) and
+reachable with the keyboard."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -33,6 +34,9 @@ def test_every_link_of_the_header_is_on_screen(page, live_server, login, screens
         page.get_by_role("button", name="Français").click()
         expect(page.locator("html")).to_have_attribute("lang", "fr")
     nav = page.locator(".main-nav")
+    if width == "phone":  # folded behind the Menu button
+        expect(nav).to_be_hidden()
+        page.get_by_role("button", name="Menu").click()
     expect(nav).to_be_visible()
     links = nav.get_by_role("link").all()
     assert len(links) == LINK_COUNT
@@ -49,6 +53,8 @@ def test_every_link_of_the_header_is_on_screen(page, live_server, login, screens
 def test_the_header_links_are_reached_with_the_keyboard(page, live_server, login, admin):
     page.set_viewport_size(WIDTHS["phone"])
     login(admin.email)
+    page.get_by_role("button", name="Menu").focus()
+    page.keyboard.press("Enter")
     reached = []
     for _ in range(20):
         page.keyboard.press("Tab")
