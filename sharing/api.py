@@ -2,6 +2,7 @@
 the one SharingFilterSet, writes through sharing.services, and the rules live there."""
 
 import re
+from collections.abc import Iterable
 from typing import cast
 
 from django.db.models import prefetch_related_objects
@@ -115,6 +116,47 @@ class SharingSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_assetIds(self, sharing) -> list[str]:
         return sorted(str(link.machine_id) for link in sharing.sharing_machines.all())
+
+    def to_representation(self, instance) -> dict:
+        # The fields above describe the schema and read requests; answers (lists, contract applies, the events of a
+        # lifecycle batch) are built by sharing_data, several times faster than DRF's field-by-field walk.
+        # tests/api/test_sharing_data.py holds the two to the same output.
+        return sharing_data(instance, now=self.context.get("now") or timezone.now())
+
+
+def _organisation_reference(organisation) -> dict | None:
+    return None if organisation is None else {"id": str(organisation.pk), "name": organisation.name}
+
+
+def sharing_data(sharing, *, now, machine_ids: Iterable | None = None) -> dict:
+    """A sharing as the API shows it at `now` (SharingSerializer's fields, in their order). Its owner, beneficiary and
+    contract are read through the sharing (select_related them), its machines from `sharing_machines` (prefetch),
+    unless the caller gives their ids."""
+    if machine_ids is None:
+        machine_ids = [link.machine_id for link in sharing.sharing_machines.all()]
+    properties = sharing.properties
+    return {
+        "id": str(sharing.pk),
+        "reference": sharing.reference,
+        "status": sharing.status_at(now),
+        "startDate": format_instant(sharing.start_at),
+        "endDate": format_instant(sharing.end_at),
+        "stoppedAt": format_instant(sharing.stopped_at),
+        "assetIds": sorted(str(machine_id) for machine_id in machine_ids),
+        "recipient": sharing.recipient_email,
+        "beneficiary": _organisation_reference(sharing.beneficiary),
+        "owner": _organisation_reference(sharing.owner),
+        "dataPacksCodes": list(sharing.data_packs),
+        "properties": (
+            None
+            if properties is None
+            else {str(key): None if value is None else str(value) for key, value in properties.items()}
+        ),
+        "notificationEnabled": bool(sharing.notification_enabled),
+        "contract": sharing.contract.reference if sharing.contract_id is not None else None,
+        "createdAt": format_instant(sharing.created_at),
+        "updatedAt": format_instant(sharing.updated_at),
+    }
 
 
 class SharingCreateSerializer(StrictSerializer):
