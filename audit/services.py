@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from django.db import models
 
+from hiboo_connect.bulk import objects_insert
+
 from .models import ActorKind, AuditEvent
 
 _cause: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar("audit_cause", default=None)
@@ -80,8 +82,11 @@ def audit_record(
 
 
 def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """Write many audit events, built by audit_event, in one statement (a batch of the lifecycle job)."""
-    return AuditEvent.objects.bulk_create(list(events))
+    """Write many audit events, built by audit_event, in one statement (a batch of the lifecycle job). Their ids are
+    not read back."""
+    events = list(events)
+    objects_insert(events)
+    return events
 
 
 def audit_event(

@@ -9,19 +9,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from audit.services import audit_record
 from hiboo_connect import outbound
+from hiboo_connect.bulk import objects_insert
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 from hiboo_connect.text import single_line
 from outbox.models import Message, MessageStatus
 from outbox.services import message_requeue, messages_drop
-from sharing.api import SharingSerializer
+from sharing.api import sharing_data
 from sharing.changes import Change, ChangeType
+from sharing.models import SharingMachine
 
 from . import selectors, webhooks
 from .models import DisabledReason, Event, WebhookEndpoint
@@ -31,23 +32,26 @@ RETENTION = dt.timedelta(days=90)
 PURGE_BATCH = 5000
 
 
-def sharing_representation(sharing, *, organisation_id, now: dt.datetime) -> dict:
-    """The sharing as GET /api/v1/sharings/{id} shows it to that organisation at `now`."""
-    return dict(SharingSerializer(sharing, context={"now": now, "organisation_id": organisation_id}).data)
-
-
 def events_record(*, changes: list[Change]) -> list[Event]:
     """Write the events of these changes: one per organisation that may see each. Two statements whatever their
-    number (the sharings' machines, the insert)."""
-    sharings = [change.sharing for change in changes if change.sharing is not None]
-    prefetch_related_objects(sharings, "sharing_machines")
+    number (the sharings' machine ids, the insert), and the webhook deliveries' (webhooks.deliveries_queue)."""
+    machines: dict = {}
+    sharing_ids = [change.sharing.pk for change in changes if change.sharing is not None]
+    if sharing_ids:
+        links = SharingMachine.objects.filter(sharing_id__in=sharing_ids).values_list("sharing_id", "machine_id")
+        for sharing_id, machine_id in links:
+            machines.setdefault(sharing_id, []).append(machine_id)
     events = []
     for change in changes:
+        # A sharing is shown as GET /api/v1/sharings/{id} shows it at the change, the same to its owner and its
+        # beneficiary: built once for both.
+        shown = None
+        if change.sharing is not None:
+            shown = sharing_data(
+                change.sharing, now=change.occurred_at, machine_ids=machines.get(change.sharing.pk, [])
+            )
         for organisation_id in change.organisation_ids:
-            if change.sharing is not None:
-                data = sharing_representation(change.sharing, organisation_id=organisation_id, now=change.occurred_at)
-            else:
-                data = dict((change.views or {})[organisation_id])
+            data = shown if shown is not None else dict((change.views or {})[organisation_id])
             events.append(
                 Event(
                     organisation_id=organisation_id,
@@ -58,7 +62,7 @@ def events_record(*, changes: list[Change]) -> list[Event]:
                     data=data,
                 )
             )
-    events = Event.objects.bulk_create(events)
+    objects_insert(events)
     webhooks.deliveries_queue(events)
     return events
 

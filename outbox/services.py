@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hiboo_connect.bulk import objects_insert
 from hiboo_connect.errors import RuleConflict
 
 from .kinds import message_kind
@@ -84,16 +85,15 @@ def message_build(
 
 
 def messages_queue_many(messages: Iterable[Message]) -> list[Message]:
-    """message_queue for a batch (built by message_build), with the same guarantees in two statements:
+    """message_queue for a batch (built by message_build), with the same guarantees in one statement:
     written in the caller's transaction, delivered after its commit, and a key already written (before, or by a
     concurrent writer) writes and sends nothing new. Returns the rows written by this call."""
     fresh = list({message.key: message for message in messages}.values())
     if not fresh:
         return []
-    # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite): a key written before, or by a concurrent writer (whose
-    # commit the insert waits for), keeps its row; only the rows that are ours go out.
-    Message.objects.bulk_create(fresh, ignore_conflicts=True)
-    ours = set(Message.objects.filter(pk__in=[message.pk for message in fresh]).order_by().values_list("pk", flat=True))
+    # ON CONFLICT DO NOTHING … RETURNING: a key written before, or by a concurrent writer (whose commit the insert
+    # waits for), keeps its row; only the rows this statement wrote are ours and go out.
+    ours = set(objects_insert(fresh, ignore_conflicts=True, returning="id"))
     queued = [message for message in fresh if message.pk in ours]
     if queued:
         transaction.on_commit(partial(messages_dispatch, [message.pk for message in queued]), robust=True)

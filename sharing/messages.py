@@ -210,8 +210,12 @@ def _recipient_message(
     }
 
 
+#: Language.values builds its list anew at each call; a batch of the lifecycle job asks a thousand times.
+_LANGUAGES = frozenset(Language.values)
+
+
 def _supported_language(language: str | None) -> str:
-    return language if language in Language.values else Language.ENGLISH
+    return language if language in _LANGUAGES else Language.ENGLISH
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
