@@ -26,6 +26,7 @@ from fleet.selectors import machines_owned_by
 from hiboo_connect import pages
 from hiboo_connect.api.fields import parse_instant
 from hiboo_connect.errors import DomainError, PreconditionFailed
+from sharing.forms import PROPERTY_FIELDS
 from sharing.lifecycle import SharingStatus
 from sharing.timeline import sharings_timeline
 
@@ -72,6 +73,16 @@ FIELD_LABELS = {
     "status": gettext_lazy("Status"),
 }
 DATE_FIELDS = ("startDate", "endDate", "stoppedAt")
+#: Each step's badge, in the colours of the sharing statuses: new (green), changed (blue), ended (grey), refused (red).
+PLAN_BADGES = {
+    Action.CREATE: SharingStatus.IN_PROGRESS,
+    Action.UPDATE: SharingStatus.SCHEDULED,
+    Action.STOP: SharingStatus.TERMINATED,
+    Action.DELETE: SharingStatus.TERMINATED,
+    Action.NOOP: "plain",
+    Action.CONFLICT: SharingStatus.STOPPED,
+}
+PROPERTY_LABELS = {key: label for _field, key, label in PROPERTY_FIELDS}
 
 
 # --- how a plan reads ------------------------------------------------------------------------------------------------
@@ -100,7 +111,7 @@ def _value(field: str, value) -> str:
         labels = dict(DataPack.choices)
         return ", ".join(str(labels.get(code, code)) for code in value)
     if field == "properties":
-        return ", ".join(f"{key}: {text}" for key, text in value.items()) or "—"
+        return ", ".join(f"{PROPERTY_LABELS.get(key, key)}: {text}" for key, text in value.items()) or "—"
     if field == "notificationEnabled":
         return _("on") if value else _("off")
     if field == "status":
@@ -122,7 +133,9 @@ def plan_rows(steps: list[dict], machines: dict, *, sharing_ids: set) -> list[di
     rows = []
     for step in steps:
         action, changes = step["action"], step.get("changes") or []
-        if action == Action.CREATE:
+        # A refused creation lists every field from nothing: its period says enough.
+        creation = action == Action.CREATE or (changes and all(change["before"] is None for change in changes))
+        if creation:
             values = {change["field"]: change["after"] for change in changes}
             details = [
                 _("from %(start)s until %(end)s")
@@ -153,6 +166,7 @@ def plan_rows(steps: list[dict], machines: dict, *, sharing_ids: set) -> list[di
             {
                 "action": action,
                 "action_label": ACTION_LABELS.get(action, action),
+                "badge": PLAN_BADGES.get(action, "plain"),
                 "asset_id": step["assetId"],
                 "machine": machines.get(step["assetId"], step["assetId"]),
                 "line": step.get("lineReference") or "",
@@ -271,7 +285,11 @@ def contract_list(request):
 def _contract_context(request, contract: Contract) -> dict:
     organisation = request.organisation
     now = timezone.now()
-    sharings = services.contract_sharings(contract)
+    # By line (the contract's own order), then oldest first: a swapped line shows its old sharing, then its new one.
+    sharings = sorted(
+        services.contract_sharings(contract),
+        key=lambda sharing: (not sharing.contract_line, sharing.contract_line, sharing.created_at),
+    )
     history = selectors.contract_history(contract)
     state = contract.desired_state or {}
     asset_ids = {str(link.machine_id) for sharing in sharings for link in sharing.sharing_machines.all()}
@@ -318,7 +336,9 @@ def _contract_context(request, contract: Contract) -> dict:
         "state": state,
         "start": _instant(state.get("startDate")),
         "end": _instant(state.get("endDate")),
-        "properties": sorted((state.get("properties") or {}).items()),
+        "properties": [
+            (PROPERTY_LABELS.get(key, key), value) for key, value in sorted((state.get("properties") or {}).items())
+        ],
         "data_packs": _value("dataPacksCodes", state.get("dataPacksCodes") or []),
         "rows": rows,
         "timeline": timeline,

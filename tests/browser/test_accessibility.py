@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 from accounts.actors import Actor
 from accounts.models import ApiKeyRole
 from accounts.services import api_key_create
+from contracts.plan import Desired, Line
+from contracts.services import contract_apply
 from fleet.models import Reading
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
@@ -132,6 +134,21 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         base_url="https://127.0.0.1:9/aemp/v2",
         auth=SourceAuth(type="oauth2", token_url="https://127.0.0.1:9/token", client_id="cc", secret="s3cret"),
     )
+    rented = MachineFactory(organisation=owner_org, make="Manitou", model="MT 1840", serial_number="MAN1840E20987")
+    contract = contract_apply(
+        actor=Actor.for_user(owner_admin),
+        reference="C-2026-0901",
+        desired=Desired(
+            reference="C-2026-0901",
+            status="active",
+            recipient_email=beneficiary_admin.email,
+            start_at=day(-3),
+            end_at=day(25),
+            data_packs=("essential", "usage_hours"),
+            properties={"customer": "BuildCo", "site": "Part-Dieu tower"},
+            lines=(Line(rented.pk, "L1"),),
+        ),
+    ).contract
     received = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=machine)
     received_later = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=others[0])
     owner_pages = {
@@ -146,6 +163,8 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "settings": "/accounts/organisation/",
         "e-mail addresses": "/accounts/email/",
         "password": "/accounts/password/change/",
+        "contracts": "/contracts/",
+        "contract": f"/contracts/{contract.pk}/",
     }
     owner_admin_pages = {
         **owner_pages,
@@ -161,6 +180,11 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "new telematics source": "/telematics/new/",
         "edit a telematics source": f"/telematics/{source.pk}/",
         "delete a telematics source": f"/telematics/{source.pk}/delete/",
+        "import contracts": "/contracts/import/",
+        "extend a contract": f"/contracts/{contract.pk}/extend/",
+        "add a machine to a contract": f"/contracts/{contract.pk}/add/",
+        "swap a machine of a contract": f"/contracts/{contract.pk}/swap/",
+        "stop a contract": f"/contracts/{contract.pk}/complete/",
     }
     beneficiary_pages = {
         "share centre": "/",
