@@ -255,6 +255,29 @@ def test_csv_export_uses_the_same_filters(client, owner_member, running, schedul
     assert row["Machine ids"] == str(running.machines.get().pk)
 
 
+def test_csv_export_writes_packs_and_properties_of_each_row(client, owner_member, owner_org, now, machine):
+    """The JSON columns are read as text and each distinct text written once a chunk: every row still shows its own."""
+    shapes = [
+        (["usage", "location"], {"site": "Lyon", "client": "Été & Co"}),
+        (["usage", "location"], {"site": "Lyon", "client": "Été & Co"}),
+        (["usage"], {}),
+        (["usage", "location"], {"site": "Nantes"}),
+    ]
+    for index, (packs, properties) in enumerate(shapes):
+        SharingFactory(
+            owner=owner_org, machines=[machine], data_packs=packs, properties=properties, reference=f"R{index}"
+        )
+    client.force_login(owner_member)
+    rows = list(csv.reader(io.StringIO(b"".join(client.get("/sharings/export.csv").streaming_content).decode())))
+    cells = {row["Reference"]: row for row in (dict(zip(rows[0], row, strict=True)) for row in rows[1:])}
+    assert [(cells[f"R{index}"]["Data packs"], cells[f"R{index}"]["Properties"]) for index in range(4)] == [
+        ("usage; location", '{"client": "Été & Co", "site": "Lyon"}'),
+        ("usage; location", '{"client": "Été & Co", "site": "Lyon"}'),
+        ("usage", ""),
+        ("usage; location", '{"site": "Nantes"}'),
+    ]
+
+
 def test_csv_export_shows_only_the_organisations_sharings(client, outsider_admin, running):
     client.force_login(outsider_admin)
     rows = list(csv.reader(io.StringIO(b"".join(client.get("/sharings/export.csv").streaming_content).decode())))
