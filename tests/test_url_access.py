@@ -83,6 +83,7 @@ URLS = {
     "contracts:swap": Portal("contract page"),
     # The fleet
     "fleet:machines": Portal(),
+    "fleet:map": Portal(),
     "fleet:machine": Portal("machine"),
     "fleet:machine_export": Portal("machine"),
     "received:row": Portal("received machine"),
