@@ -51,7 +51,11 @@ def events_record(*, changes: list[Change]) -> list[Event]:
                 change.sharing, now=change.occurred_at, machine_ids=machines.get(change.sharing.pk, [])
             )
         for organisation_id in change.organisation_ids:
-            data = shown if shown is not None else dict((change.views or {})[organisation_id])
+            if shown is not None and change.views is not None:
+                # About something of the sharing's (an extension request): that, with the sharing as shown.
+                data = {**change.views[organisation_id], "sharing": shown}
+            else:
+                data = shown if shown is not None else dict((change.views or {})[organisation_id])
             events.append(
                 Event(
                     organisation_id=organisation_id,

@@ -37,6 +37,7 @@ from hiboo_connect.errors import InvalidInput, NotFound
 from . import selectors, services
 from .filters import Direction, Period, SharingFilterSet
 from .lifecycle import SharingStatus
+from .models import ExtensionStatus
 
 SHARING_FIELD_NAMES = {
     "start_at": "startDate",
@@ -535,6 +536,233 @@ class SharingStopView(ApiView):
     def _stop(self, sharing_id):
         sharing = selectors.sharing_get(organisation=self.organisation, sharing_id=sharing_id)
         return _sharing_response(services.sharing_stop(actor=self.actor, sharing=sharing))
+
+
+# --- extension requests ----------------------------------------------------------------------------------------------
+
+EXTENSIONS_DEFAULT_LIMIT, EXTENSIONS_MAX_LIMIT = 50, 200
+EXTENSION_FIELD_NAMES = {"end_at": "endDate", "message": "message"}
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    """The schema of a request (rows are built by services.extension_view, plus the sharing as shown to you)."""
+
+    id = serializers.UUIDField()
+    sharingId = serializers.UUIDField()
+    status = serializers.ChoiceField(ExtensionStatus.choices)
+    endDate = InstantField(help_text="The end asked for.")
+    previousEndDate = InstantField(help_text="The sharing's end when it was asked.")
+    message = serializers.CharField(help_text="The beneficiary's words.")
+    requestedBy = serializers.CharField(help_text="Who asked: a user's e-mail or an API key's name.")
+    answer = serializers.CharField(help_text="The owner's words when it declined.")
+    createdAt = InstantField()
+    answeredAt = InstantField(allow_null=True)
+    sharing = SharingSerializer(help_text="The sharing as the API shows it to you now.")
+
+
+class ExtensionRequestCreateSerializer(StrictSerializer):
+    endDate = InstantField(help_text="The end you need: later than the current one.")
+    message = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ExtensionRequestDeclineSerializer(StrictSerializer):
+    message = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="Why, for them.")
+
+
+EXTENSION_EXAMPLE = {
+    "id": "0b6f3c2e-5d4a-4e1b-9c8d-7a6b5c4d3e2f",
+    "sharingId": SHARING_EXAMPLE["id"],
+    "status": "pending",
+    "endDate": "2026-09-15T18:00:00Z",
+    "previousEndDate": SHARING_EXAMPLE["endDate"],
+    "message": "The site needs the excavator two more weeks.",
+    "requestedBy": "site@buildco.example",
+    "answer": "",
+    "createdAt": "2026-08-24T07:40:00Z",
+    "answeredAt": None,
+    "sharing": SHARING_EXAMPLE,
+}
+ExtensionRequestResponse = inline_serializer("ExtensionRequestResponse", {"data": ExtensionRequestSerializer()})
+EXTENSION_NOT_FOUND = api_schema.error_response(
+    "Not found, or about a sharing your organisation neither owns nor receives.",
+    "extension_request_not_found",
+    "No such extension request.",
+)
+EXTENSION_ANSWERED = api_schema.error_response(
+    "The request was answered already, or the sharing's rules refuse the new end now (it has ended, say).",
+    "extension_answered",
+    "This request was already answered (Approved).",
+)
+
+
+def _extension_response(extension, organisation, status_code=status.HTTP_200_OK) -> Response:
+    return Response({"data": _extension_rows([extension], organisation)[0]}, status=status_code)
+
+
+def _extension_rows(extensions, organisation) -> list[dict]:
+    now = timezone.now()
+    return [
+        {
+            **services.extension_view(extension),
+            "sharing": SharingSerializer(
+                extension.sharing, context={"now": now, "organisation_id": organisation.pk}
+            ).data,
+        }
+        for extension in extensions
+    ]
+
+
+class SharingExtensionRequestsView(ApiView):
+    domain_field_names = EXTENSION_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="sharings_extension_requests_create",
+        tags=["extension requests"],
+        summary="Ask for a later end",
+        description=(
+            "For a sharing your organisation receives, with an end date. The owner's admins are told and answer. "
+            "While a request is pending, asking again answers that one (200) instead of a new one (201)."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=ExtensionRequestCreateSerializer,
+        responses={
+            201: ExtensionRequestResponse,
+            200: OpenApiResponse(ExtensionRequestResponse, description="A request was pending already: that one."),
+            **api_schema.WRITE_ERRORS,
+            409: api_schema.error_response(
+                "The sharing has no end, or has ended.",
+                "no_end",
+                "This sharing has no end date: there is nothing to extend.",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Two more weeks",
+                request_only=True,
+                value={
+                    "endDate": "2026-09-15T20:00:00+02:00",
+                    "message": "The site needs the excavator two more weeks.",
+                },
+            )
+        ],
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._ask(request, id))
+
+    def _ask(self, request, sharing_id):
+        sharing = selectors.sharing_get(organisation=self.organisation, sharing_id=sharing_id)
+        serializer = ExtensionRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        extension, created = services.extension_request_create(
+            actor=self.actor, sharing=sharing, end_at=values["endDate"], message=values.get("message", "")
+        )
+        return _extension_response(
+            extension, self.organisation, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class ExtensionRequestListView(ApiView):
+    @extend_schema(
+        operation_id="extension_requests_list",
+        tags=["extension requests"],
+        summary="List extension requests",
+        description="About the sharings your organisation owns (to answer) or receives (asked), newest first.",
+        parameters=[
+            *page_parameters(default_limit=EXTENSIONS_DEFAULT_LIMIT, max_limit=EXTENSIONS_MAX_LIMIT),
+            OpenApiParameter("status", {"type": "string", "enum": ExtensionStatus.values}),
+            OpenApiParameter(
+                "direction",
+                {"type": "string", "enum": Direction.values},
+                description="outgoing: about sharings you own; incoming: about sharings you receive. Default: both.",
+            ),
+            OpenApiParameter("sharingId", OpenApiTypes.UUID, description="About this sharing."),
+        ],
+        responses=page_responses("ExtensionRequest", ExtensionRequestSerializer, EXTENSION_EXAMPLE),
+    )
+    def get(self, request):
+        params = request.query_params
+        extensions = selectors.extension_requests_visible_to(self.organisation)
+        errors = {}
+        if (wanted := params.get("status")) is not None:
+            if wanted not in ExtensionStatus.values:
+                errors["status"] = [_("Give one of: %s.") % ", ".join(ExtensionStatus.values)]
+            extensions = extensions.filter(status=wanted)
+        if (direction := params.get("direction")) is not None:
+            if direction not in Direction.values:
+                errors["direction"] = [_("Give one of: %s.") % ", ".join(Direction.values)]
+            side = "sharing__owner" if direction == Direction.OUTGOING else "sharing__beneficiary"
+            extensions = extensions.filter(**{side: self.organisation})
+        if (sharing_id := params.get("sharingId")) is not None:
+            if not UUID_PATTERN.fullmatch(sharing_id):
+                errors["sharingId"] = [_("Give a sharing id (a UUID).")]
+            else:
+                extensions = extensions.filter(sharing_id=sharing_id)
+        if errors:
+            raise serializers.ValidationError(errors)
+        page = page_from(request, default_limit=EXTENSIONS_DEFAULT_LIMIT, max_limit=EXTENSIONS_MAX_LIMIT)
+        extensions = extensions.prefetch_related("sharing__sharing_machines").order_by("-created_at", "pk")
+        return Response(page_body(extensions, page, lambda rows: _extension_rows(rows, self.organisation)))
+
+
+class ExtensionRequestApproveView(ApiView):
+    domain_field_names = EXTENSION_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="extension_requests_approve",
+        tags=["extension requests"],
+        summary="Approve an extension request",
+        description=(
+            "Admins of the sharing's owner. The sharing's end moves to the date asked for, through the same rules as "
+            "PATCH /sharings/{id}: a request that became impossible (the sharing stopped or ended) answers 409 with "
+            "the reason, and stays pending. The beneficiary is told."
+        ),
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: ExtensionRequestResponse,
+            **api_schema.WRITE_ERRORS,
+            404: EXTENSION_NOT_FOUND,
+            409: EXTENSION_ANSWERED,
+        },
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._approve(id))
+
+    def _approve(self, extension_id):
+        extension = selectors.extension_request_get(organisation=self.organisation, extension_id=extension_id)
+        extension = services.extension_request_approve(actor=self.actor, extension=extension)
+        return _extension_response(extension, self.organisation)
+
+
+class ExtensionRequestDeclineView(ApiView):
+    domain_field_names = EXTENSION_FIELD_NAMES
+
+    @extend_schema(
+        operation_id="extension_requests_decline",
+        tags=["extension requests"],
+        summary="Decline an extension request",
+        description="Admins of the sharing's owner, with a message for the beneficiary, who is told.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=ExtensionRequestDeclineSerializer,
+        responses={
+            200: ExtensionRequestResponse,
+            **api_schema.WRITE_ERRORS,
+            404: EXTENSION_NOT_FOUND,
+            409: EXTENSION_ANSWERED,
+        },
+    )
+    def post(self, request, id):
+        return run_idempotently(self, request, lambda: self._decline(request, id))
+
+    def _decline(self, request, extension_id):
+        extension = selectors.extension_request_get(organisation=self.organisation, extension_id=extension_id)
+        serializer = ExtensionRequestDeclineSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        extension = services.extension_request_decline(
+            actor=self.actor, extension=extension, message=serializer.validated_data.get("message", "")
+        )
+        return _extension_response(extension, self.organisation)
 
 
 # --- received assets -------------------------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ class AuditAction(models.TextChoices):
     BENEFICIARY_ATTACHED = "beneficiary_attached", gettext_lazy("Beneficiary attached")
     RENAMED = "renamed", gettext_lazy("Renamed")
     WORKSPACES_CHANGED = "workspaces_changed", gettext_lazy("Workspaces changed")
+    EXTENSION_REQUESTED = "extension_requested", gettext_lazy("Later end asked for")
+    EXTENSION_APPROVED = "extension_approved", gettext_lazy("Later end approved")
+    EXTENSION_DECLINED = "extension_declined", gettext_lazy("Later end declined")
 
 
 def _moment(value) -> str:
@@ -73,6 +76,7 @@ SHARING_FIELDS = {
     "data_packs": AuditField(gettext_lazy("Data packs")),
     "notification_enabled": AuditField(gettext_lazy("Notifications"), _switch),
     "status": AuditField(gettext_lazy("Status"), _status),
+    "message": AuditField(gettext_lazy("Message")),
 }
 
 

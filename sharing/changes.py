@@ -44,6 +44,8 @@ class Change:
     A sharing's change carries the sharing as it is after the change (as it was, for a deletion), with its owner and
     beneficiary loaded: each organisation is then shown the sharing as the API shows it to that organisation. Any
     other subject carries `views`, what each organisation is shown, keyed by organisation id (only those may see it).
+    A change about something of a sharing's (an extension request) carries both: its owner and beneficiary see it,
+    each with the sharing as shown to them under "sharing".
     """
 
     type: str

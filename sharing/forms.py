@@ -226,3 +226,34 @@ class ReceivedMachineForm(forms.Form):
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["workspaces"].queryset = workspaces_of(organisation).order_by("name")
+
+
+class ExtensionRequestForm(forms.Form):
+    """The beneficiary asks for a later end (sharing page of a received sharing)."""
+
+    prefix = "extension"
+
+    end_at = _datetime_field(
+        _("End you need"), required=True, help_text=_("Later than the current end, in your organisation's time zone.")
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why you need more time, for the owner (optional)."),
+    )
+
+
+class ExtensionDeclineForm(forms.Form):
+    """The owner's admin declines, with a word for the beneficiary."""
+
+    prefix = "decline"
+
+    message = forms.CharField(
+        label=_("Message to the beneficiary"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why not, or what you can offer instead (optional)."),
+    )

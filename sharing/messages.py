@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Language, User
+from accounts.models import Language, Role, User
 from audit.models import AuditEvent
 from fleet.models import Machine
 from hiboo_connect.dates import showable
@@ -40,6 +40,9 @@ class SharingMessage(models.TextChoices):
     STOPPED = "sharing_stopped", _("Sharing stopped")
     ENDED = "sharing_ended", _("Sharing ended")
     INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+    EXTENSION_REQUESTED = "sharing_extension_requested", _("Later end asked for")
+    EXTENSION_APPROVED = "sharing_extension_approved", _("Later end approved")
+    EXTENSION_DECLINED = "sharing_extension_declined", _("Later end declined")
 
 
 # --- queueing: called by the services, inside their transaction ------------------------------------------------------
@@ -158,6 +161,63 @@ def notify_invitation_accepted(sharing: Sharing, *, invitee: User) -> Message | 
     )
 
 
+# --- extension requests ----------------------------------------------------------------------------------------------
+
+
+def _extension_context(extension) -> dict:
+    return {
+        **sharing_context(extension.sharing),
+        "extension_id": str(extension.pk),
+        "requested_end_at": _iso(extension.end_at),
+        "previous_end_at": _iso(extension.previous_end_at),
+        "request_message": extension.message,
+        "requested_by": extension.requested_by_label,
+        "answer": extension.answer,
+    }
+
+
+def notify_extension_requested(extension) -> list[Message]:
+    """Tell each active admin of the owner, in their language, that the beneficiary asks for more time."""
+    sharing = extension.sharing
+    admins = User.objects.filter(organisation_id=sharing.owner_id, role=Role.ADMIN, is_active=True).order_by("pk")
+    context = _extension_context(extension)
+    return messages_queue_many(
+        message_build(
+            key=f"extension:{extension.pk}:requested:user:{admin.pk}",
+            kind=SharingMessage.EXTENSION_REQUESTED,
+            organisation=sharing.owner,
+            subject_id=sharing.pk,
+            recipient=admin.email,
+            language=_supported_language(admin.preferred_language),
+            time_zone=sharing.owner.timezone,
+            context=context,
+        )
+        for admin in admins
+    )
+
+
+def notify_extension_answered(extension) -> Message | None:
+    """Tell whoever asked (the sharing's recipient when an API key asked) that the request was approved or
+    declined. The sharing's notification switch does not silence an answer to a question they asked."""
+    sharing = extension.sharing
+    asker = extension.requested_by
+    if asker is None or not asker.is_active or asker.organisation_id != sharing.beneficiary_id:
+        asker = User.objects.filter(email=sharing.recipient_email, is_active=True).first()
+    if asker is None:
+        return None
+    approved = extension.status == "approved"
+    return message_queue(
+        key=f"extension:{extension.pk}:{extension.status}",
+        kind=SharingMessage.EXTENSION_APPROVED if approved else SharingMessage.EXTENSION_DECLINED,
+        organisation=sharing.owner,
+        subject_id=sharing.pk,
+        recipient=asker.email,
+        language=_supported_language(asker.preferred_language),
+        time_zone=sharing.beneficiary.timezone if sharing.beneficiary else sharing.owner.timezone,
+        context=_extension_context(extension),
+    )
+
+
 def messages_of_sharing_drop(sharing: Sharing) -> int:
     """A deleted sharing takes its messages with it, sent or not (as its foreign key did before the outbox became
     generic): nothing is left to say about it, and nothing of it stays in the outbox."""
@@ -271,7 +331,7 @@ def _email_context(message: Message) -> dict:
         **data,
         **{
             name: _moment(data.get(name))
-            for name in ("start_at", "end_at", "stopped_at", "previous_start_at", "previous_end_at")
+            for name in ("start_at", "end_at", "stopped_at", "previous_start_at", "previous_end_at", "requested_end_at")
         },
         "more_machines": max(data.get("machine_count", 0) - len(data.get("machines", [])), 0),
         "sharing_url": sharing_url(data["sharing_id"]),

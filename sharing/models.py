@@ -234,3 +234,55 @@ class ReceivedMachine(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
+class ExtensionRequest(models.Model):
+    """A beneficiary's request for a later end of a sharing it receives (DESIGN §9), and the owner's answer. At most
+    one is pending per sharing: asking again answers the pending one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sharing = models.ForeignKey(
+        Sharing, verbose_name=_("sharing"), related_name="extension_requests", on_delete=models.CASCADE
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    end_at = ShowableDateTimeField(_("end asked for"))
+    previous_end_at = ShowableDateTimeField(_("end when asked"))
+    message = models.TextField(_("message"), max_length=1000, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    requested_by_label = models.CharField(_("asked by"), max_length=255, help_text=_("User e-mail or API key name."))
+    answer = models.TextField(_("answer"), max_length=1000, blank=True)
+    answered_by_label = models.CharField(_("answered by"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("asked at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sharing"], condition=models.Q(status="pending"), name="sharing_one_pending_extension"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "approved", "declined"]), name="sharing_extension_status"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "sharing"], name="sharing_extensions_by_status")]
+
+    def __str__(self):
+        return f"{self.sharing} → {self.end_at}"

@@ -28,6 +28,8 @@ from .audit import AuditTarget
 from .lifecycle import SharingStatus, access_window
 from .messages import SUBJECT as SHARING_SUBJECT
 from .models import (
+    ExtensionRequest,
+    ExtensionStatus,
     ReceivedMachine,
     Sharing,
     SharingMachine,
@@ -417,4 +419,38 @@ def notification_get(*, organisation: Organisation, notification_id) -> Message:
         "notification_not_found",
         _("No such notification."),
         pk=notification_id,
+    )
+
+
+# --- extension requests ----------------------------------------------------------------------------------------------
+
+
+def extension_requests_visible_to(organisation: Organisation) -> QuerySet[ExtensionRequest]:
+    """The requests about the sharings the organisation owns or receives: each side sees both its own and the other's
+    part of the conversation, nothing of any other sharing."""
+    return ExtensionRequest.objects.filter(
+        Q(sharing__owner=organisation) | Q(sharing__beneficiary=organisation)
+    ).select_related("sharing__owner", "sharing__beneficiary", "sharing__contract")
+
+
+def extension_request_get(*, organisation: Organisation, extension_id) -> ExtensionRequest:
+    return get_or_not_found(
+        extension_requests_visible_to(organisation),
+        "extension_request_not_found",
+        _("No such extension request."),
+        pk=extension_id,
+    )
+
+
+def extension_requests_of_sharing(sharing: Sharing) -> list[ExtensionRequest]:
+    """A sharing's requests, newest first (the caller has checked the sharing is visible)."""
+    return list(sharing.extension_requests.order_by("-created_at", "pk"))
+
+
+def extension_requests_waiting_for(organisation: Organisation) -> QuerySet[ExtensionRequest]:
+    """The pending requests the organisation's admins are to answer (about sharings it owns), oldest first."""
+    return (
+        ExtensionRequest.objects.filter(sharing__owner=organisation, status=ExtensionStatus.PENDING)
+        .select_related("sharing__beneficiary")
+        .order_by("created_at", "pk")
     )

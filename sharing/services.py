@@ -23,6 +23,7 @@ from audit.services import audit_event, audit_record, audit_record_many
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
+from hiboo_connect.api.fields import format_instant
 from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 from hiboo_connect.text import single_line
 from outbox.models import Message
@@ -30,9 +31,9 @@ from outbox.services import message_retry
 
 from . import lifecycle, messages, selectors
 from .audit import AuditAction, AuditTarget
-from .changes import ChangeType, changes_announce, lifecycle_change_type, sharing_change
+from .changes import Change, ChangeType, changes_announce, lifecycle_change_type, sharing_change
 from .lifecycle import SharingStatus
-from .models import ReceivedMachine, Sharing, SharingMachine
+from .models import ExtensionRequest, ExtensionStatus, ReceivedMachine, Sharing, SharingMachine
 
 PROPERTY_KEY_MAX = 50
 PROPERTY_VALUE_MAX = 255
@@ -742,6 +743,186 @@ def _lifecycle_claim_json(decided: list[tuple[Sharing, str]], *, now: datetime) 
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, separators=(",", ":")), now])
         return {row[0] for row in cursor.fetchall()}
+
+
+# --- extension requests (DESIGN §9) ---------------------------------------------------------------------------------
+
+EXTENSION_MESSAGE_MAX = 1000
+
+
+def _clean_extension_message(message, field: str = "message") -> str:
+    message = (message if isinstance(message, str) else "").strip()
+    if len(message) > EXTENSION_MESSAGE_MAX:
+        raise InvalidInput(
+            "message_too_long",
+            _("The message is too long (%d characters at most).") % EXTENSION_MESSAGE_MAX,
+            field=field,
+        )
+    return message
+
+
+def _extension_change(change_type: str, extension: ExtensionRequest, *, now: datetime) -> Change:
+    """The change as both sides hear of it: the request, with the sharing as the API shows it to each."""
+    view = extension_view(extension)
+    sharing = extension.sharing
+    return Change(
+        type=change_type,
+        occurred_at=now,
+        subject_type="extension_request",
+        subject_id=extension.pk,
+        sharing=sharing,
+        views=dict.fromkeys((sharing.owner_id, sharing.beneficiary_id), view),
+    )
+
+
+def extension_view(extension: ExtensionRequest) -> dict:
+    """The request as the API shows it, to either side (without the sharing, which each side sees its own way)."""
+    return {
+        "id": str(extension.pk),
+        "sharingId": str(extension.sharing_id),
+        "status": extension.status,
+        "endDate": format_instant(extension.end_at),
+        "previousEndDate": format_instant(extension.previous_end_at),
+        "message": extension.message,
+        "requestedBy": extension.requested_by_label,
+        "answer": extension.answer,
+        "createdAt": format_instant(extension.created_at),
+        "answeredAt": format_instant(extension.answered_at) if extension.answered_at else None,
+    }
+
+
+@transaction.atomic
+def extension_request_create(
+    *, actor: Actor, sharing: Sharing, end_at: datetime | None, message: str = "", now: datetime | None = None
+) -> tuple[ExtensionRequest, bool]:
+    """A user (or API key) of the beneficiary asks for a later end. Returns the request and whether it is new: while
+    one is pending, asking again answers that one, unchanged. The owner's admins are told."""
+    if actor.organisation is not None and actor.organisation.pk == sharing.owner_id:
+        raise RuleConflict(
+            "owner_moves_the_end", _("You own this sharing: move its end yourself instead of asking."), field="end_at"
+        )
+    if sharing.beneficiary_id is None:
+        raise NotAllowed("not_your_organisation", _("This belongs to another organisation."))
+    actor.require_member_of(cast(Organisation, sharing.beneficiary))
+    sharing = _locked_sharing(sharing)
+    now = now or timezone.now()
+    pending = sharing.extension_requests.filter(status=ExtensionStatus.PENDING).first()
+    if pending is not None:
+        return pending, False
+    end_at = _clean_datetime(end_at, "end_at")
+    if end_at is None:
+        raise InvalidInput("end_required", _("Give the end date you need."), field="end_at")
+    message = _clean_extension_message(message)
+    if sharing.end_at is None:
+        raise RuleConflict("no_end", _("This sharing has no end date: there is nothing to extend."), field="end_at")
+    _raise_refusal(
+        lifecycle.end_change_refusal(
+            status=sharing.status_at(now),
+            current_end=sharing.end_at,
+            new_end=end_at,
+            start_at=sharing.start_at,
+            now=now,
+        )
+    )
+    if end_at <= sharing.end_at:
+        raise InvalidInput("extension_not_later", _("Ask for an end later than the current one."), field="end_at")
+    extension = ExtensionRequest.objects.create(
+        sharing=sharing,
+        end_at=end_at,
+        previous_end_at=sharing.end_at,
+        message=message,
+        requested_by=actor.user,
+        requested_by_label=actor.label,
+        created_at=now,
+    )
+    audit_record(
+        actor=actor,
+        organisation=sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=sharing.pk,
+        action=AuditAction.EXTENSION_REQUESTED,
+        changes=[("end_at", sharing.end_at, end_at), ("message", None, message)],
+        now=now,
+    )
+    messages.notify_extension_requested(extension)
+    changes_announce([_extension_change(ChangeType.EXTENSION_REQUESTED, extension, now=now)])
+    return extension, True
+
+
+def _locked_extension(extension: ExtensionRequest) -> ExtensionRequest:
+    return (
+        ExtensionRequest.objects.select_for_update(of=("self",))
+        .select_related("sharing__owner", "sharing__beneficiary")
+        .get(pk=extension.pk)
+    )
+
+
+def _require_pending(extension: ExtensionRequest) -> None:
+    if extension.status != ExtensionStatus.PENDING:
+        raise RuleConflict(
+            "extension_answered",
+            _("This request was already answered (%s).") % ExtensionStatus(extension.status).label,
+        )
+
+
+@transaction.atomic
+def extension_request_approve(
+    *, actor: Actor, extension: ExtensionRequest, now: datetime | None = None
+) -> ExtensionRequest:
+    """An admin of the owner grants the end asked for. The new end goes through sharing_update's rules: a request
+    that has become impossible (the sharing stopped or ended) is refused with the reason, and stays pending."""
+    actor.require_admin_of(extension.sharing.owner)
+    extension = _locked_extension(extension)
+    now = now or timezone.now()
+    _require_pending(extension)
+    sharing = extension.sharing
+    if sharing.end_at is None or sharing.end_at >= extension.end_at:
+        raise RuleConflict(
+            "extension_superseded",
+            _("The sharing already ends on or after the date asked for: decline the request with a word instead."),
+        )
+    sharing = sharing_update(actor=actor, sharing=sharing, changes={"end_at": extension.end_at}, now=now)
+    extension.sharing = sharing
+    extension.status, extension.answered_at, extension.answered_by_label = ExtensionStatus.APPROVED, now, actor.label
+    extension.save(update_fields=["status", "answered_at", "answered_by_label"])
+    audit_record(
+        actor=actor,
+        organisation=sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=sharing.pk,
+        action=AuditAction.EXTENSION_APPROVED,
+        changes=[("end_at", extension.previous_end_at, extension.end_at)],
+        now=now,
+    )
+    messages.notify_extension_answered(extension)
+    changes_announce([_extension_change(ChangeType.EXTENSION_APPROVED, extension, now=now)])
+    return extension
+
+
+@transaction.atomic
+def extension_request_decline(
+    *, actor: Actor, extension: ExtensionRequest, message: str = "", now: datetime | None = None
+) -> ExtensionRequest:
+    """An admin of the owner declines, with a word for the beneficiary."""
+    actor.require_admin_of(extension.sharing.owner)
+    extension = _locked_extension(extension)
+    now = now or timezone.now()
+    _require_pending(extension)
+    extension.answer = _clean_extension_message(message)
+    extension.status, extension.answered_at, extension.answered_by_label = ExtensionStatus.DECLINED, now, actor.label
+    extension.save(update_fields=["status", "answer", "answered_at", "answered_by_label"])
+    audit_record(
+        actor=actor,
+        organisation=extension.sharing.owner,
+        target_type=AuditTarget.SHARING,
+        target_id=extension.sharing_id,
+        action=AuditAction.EXTENSION_DECLINED,
+        changes=[("message", None, extension.answer)],
+        now=now,
+    )
+    messages.notify_extension_answered(extension)
+    changes_announce([_extension_change(ChangeType.EXTENSION_DECLINED, extension, now=now)])
+    return extension
 
 
 # --- received machines -----------------------------------------------------------------------------------------------

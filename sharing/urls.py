@@ -20,4 +20,7 @@ urlpatterns = [
     path("<uuid:sharing_id>/edit/", sharing_page.sharing_edit, name="edit"),
     path("<uuid:sharing_id>/stop/", sharing_page.sharing_stop, name="stop"),
     path("<uuid:sharing_id>/delete/", sharing_page.sharing_delete, name="delete"),
+    path("<uuid:sharing_id>/extension/", sharing_page.sharing_extension_request, name="extension_request"),
+    path("extensions/<uuid:extension_id>/approve/", sharing_page.extension_approve, name="extension_approve"),
+    path("extensions/<uuid:extension_id>/decline/", sharing_page.extension_decline, name="extension_decline"),
 ]

@@ -29,6 +29,7 @@ from contracts.models import Contract
 from events.services import webhook_endpoint_create
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
+from sharing.models import ExtensionRequest
 from telematics.services import SourceAuth, telematics_source_create
 from tests.api.conftest import new_api_key
 from tests.factories import ContactFactory, MachineFactory, SharingFactory, WorkspaceFactory
@@ -72,6 +73,9 @@ URLS = {
     "sharing:edit": Portal("sharing"),
     "sharing:stop": Portal("sharing"),
     "sharing:delete": Portal("sharing"),
+    "sharing:extension_request": Portal("sharing"),
+    "sharing:extension_approve": Portal("extension request"),
+    "sharing:extension_decline": Portal("extension request"),
     # Contracts (the portal names a contract by its id: a reference may be any text)
     "contracts:list": Portal(),
     "contracts:import": Portal(),
@@ -131,6 +135,10 @@ URLS = {
     "api:sharings": Api(),
     "api:sharing": Api("sharing"),
     "api:sharing-stop": Api("sharing"),
+    "api:sharing-extension-requests": Api("sharing"),
+    "api:extension-requests": Api(),
+    "api:extension-request-approve": Api("extension request"),
+    "api:extension-request-decline": Api("extension request"),
     "api:assets": Api(),
     "api:asset-readings": Api("machine"),
     "api:received-assets": Api(),
@@ -293,8 +301,16 @@ def world(owner_org, owner_admin, beneficiary_admin, outsider_admin, owner_membe
     webhook, _secret = webhook_endpoint_create(
         actor=Actor.for_user(owner_admin), url="https://127.0.0.1:9/hooks", event_types=["sharing.started"]
     )
+    extension = ExtensionRequest.objects.create(
+        sharing=sharing,
+        end_at=timezone.now() + dt.timedelta(days=30),
+        previous_end_at=timezone.now() + dt.timedelta(days=2),
+        requested_by_label=beneficiary_admin.email,
+        created_at=timezone.now(),
+    )
     owner = (owner_admin, owner_key)
     objects = {
+        "extension request": (extension.pk, *owner),
         "sharing": (sharing.pk, *owner),
         "machine": (machine.pk, *owner),
         "received machine": (received.pk, beneficiary_admin, beneficiary_key),

@@ -15,9 +15,13 @@ from events.api import (
 from fleet.api import AssetListView, ReadingsPushView, WorkspaceListView
 from sharing.api import (
     AssetReadingsView,
+    ExtensionRequestApproveView,
+    ExtensionRequestDeclineView,
+    ExtensionRequestListView,
     ReceivedAssetDetailView,
     ReceivedAssetListView,
     SharingDetailView,
+    SharingExtensionRequestsView,
     SharingListView,
     SharingStopView,
 )
@@ -32,6 +36,18 @@ v1 = [
     path("sharings", SharingListView.as_view(), name="sharings"),
     path("sharings/<uuid:id>", SharingDetailView.as_view(), name="sharing"),
     path("sharings/<uuid:id>/stop", SharingStopView.as_view(), name="sharing-stop"),
+    path(
+        "sharings/<uuid:id>/extension-requests",
+        SharingExtensionRequestsView.as_view(),
+        name="sharing-extension-requests",
+    ),
+    path("extension-requests", ExtensionRequestListView.as_view(), name="extension-requests"),
+    path(
+        "extension-requests/<uuid:id>/approve", ExtensionRequestApproveView.as_view(), name="extension-request-approve"
+    ),
+    path(
+        "extension-requests/<uuid:id>/decline", ExtensionRequestDeclineView.as_view(), name="extension-request-decline"
+    ),
     path("assets", AssetListView.as_view(), name="assets"),
     path("assets/<uuid:id>/readings", AssetReadingsView.as_view(), name="asset-readings"),
     path("received-assets", ReceivedAssetListView.as_view(), name="received-assets"),

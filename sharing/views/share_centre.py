@@ -30,6 +30,10 @@ MACHINES_SHOWN_IN_LIST = 2
 SORTABLE_COLUMNS = ("status", "reference", "start", "end")
 
 
+#: Pending requests for a later end linked from the share centre (the count names them all).
+EXTENSION_REQUESTS_LINKED = 5
+
+
 def machines_prefetch():
     """A sharing's machines in the order every page lists them."""
     return Prefetch("machines", queryset=Machine.objects.order_by("make", "model", "serial_number"))
@@ -291,6 +295,11 @@ def share_centre(request):
     if request.user.is_organisation_admin and not fragment:
         # One count, for the discreet link to the failed notifications (the list fragment never shows it).
         context["failed_notifications"] = selectors.notifications_failed(organisation).count()
+        # The requests for a later end its admins are to answer: a count, and links to the first few.
+        waiting = selectors.extension_requests_waiting_for(organisation)
+        context["extension_requests"] = list(waiting[:EXTENSION_REQUESTS_LINKED])
+        if context["extension_requests"]:
+            context["extension_requests_count"] = waiting.count()
     response = pages.render_page(request, "sharing/share_centre.html", context, fragment="#results")
     patch_vary_headers(response, ("X-Redraw-Filters",))
     if fragment:

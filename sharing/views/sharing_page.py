@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.portal import organisation_page
@@ -19,9 +19,12 @@ from .. import lifecycle, selectors, services
 from ..audit import AuditAction
 from ..forms import (
     PROPERTY_FIELDS,
+    ExtensionDeclineForm,
+    ExtensionRequestForm,
     SharingEditForm,
     sharing_locks,
 )
+from ..models import ExtensionStatus
 
 
 def _timeline(organisation, sharing):
@@ -64,9 +67,24 @@ def _sharing_context(request, sharing, **extra):
         "timeline": _timeline(organisation, sharing) if is_owner else [],
         "locks": sharing_locks(sharing, now),
         "data_pack_labels": _data_pack_labels(sharing.data_packs),
+        **_extension_context(request, sharing, is_owner=is_owner, can_manage=can_manage, status=status),
     }
     context.update(extra)
     return context
+
+
+def _extension_context(request, sharing, *, is_owner: bool, can_manage: bool, status: str) -> dict:
+    """The requests for a later end, on both sides' page: the beneficiary may ask while the sharing has an end and is
+    open (a pending request is shown instead of the form), the owner's admins answer the pending one."""
+    extensions = selectors.extension_requests_of_sharing(sharing)
+    pending = next((extension for extension in extensions if extension.status == ExtensionStatus.PENDING), None)
+    can_ask = not is_owner and sharing.end_at is not None and lifecycle.can_stop(status) and pending is None
+    return {
+        "extensions": extensions,
+        "pending_extension": pending,
+        "extension_form": ExtensionRequestForm() if can_ask else None,
+        "decline_form": ExtensionDeclineForm() if can_manage and pending is not None else None,
+    }
 
 
 def _data_pack_labels(codes):
@@ -166,3 +184,76 @@ def sharing_delete(request, sharing_id):
         done=deleted,
         refused=lambda error: _refused(request, sharing, error),
     )
+
+
+# --- requests for a later end -----------------------------------------------------------------------------------------
+
+
+@organisation_page
+@require_POST
+def sharing_extension_request(request, sharing_id):
+    """A beneficiary user asks for a later end. Asking while a request is pending shows that one."""
+    sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=sharing_id)
+    form = ExtensionRequestForm(request.POST)
+    if form.is_valid():
+        with pages.refusal(form) as refused:
+            _extension, created = services.extension_request_create(
+                actor=request.actor,
+                sharing=sharing,
+                end_at=form.cleaned_data["end_at"],
+                message=form.cleaned_data["message"],
+            )
+        if not refused:
+            messages.success(
+                request,
+                _("Your request is sent: the owner's admins are told, and you will be told their answer.")
+                if created
+                else _("A request of yours is already waiting for an answer: here it is."),
+            )
+            return redirect("sharing:detail", sharing_id=sharing.pk)
+    return _render_sharing(request, sharing, status=400, extension_form=form)
+
+
+def _extension_for_admin(request, extension_id):
+    """The request, for an admin of the sharing's owner: outsiders 404, the beneficiary and members 403."""
+    extension = selectors.extension_request_get(organisation=request.organisation, extension_id=extension_id)
+    if extension.sharing.owner_id != request.organisation.pk or not request.user.is_organisation_admin:
+        raise PermissionDenied
+    return extension
+
+
+def _answered(request, extension, refused, *, form=None):
+    sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=extension.sharing_id)
+    if refused:
+        extra = {"decline_form": form} if form is not None else {}
+        return _render_sharing(request, sharing, status=409, extension_error=refused.message, **extra)
+    return redirect("sharing:detail", sharing_id=sharing.pk)
+
+
+@organisation_page
+@require_POST
+def extension_approve(request, extension_id):
+    """The owner's admin grants the end asked for, through the sharing's rules (a refusal says why)."""
+    extension = _extension_for_admin(request, extension_id)
+    with pages.refusal() as refused:
+        extension = services.extension_request_approve(actor=request.actor, extension=extension)
+    if not refused:
+        messages.success(request, _("Approved: the sharing's end has moved, and the beneficiary is told."))
+    return _answered(request, extension, refused)
+
+
+@organisation_page
+@require_POST
+def extension_decline(request, extension_id):
+    extension = _extension_for_admin(request, extension_id)
+    form = ExtensionDeclineForm(request.POST)
+    if not form.is_valid():
+        sharing = selectors.sharing_get(organisation=request.organisation, sharing_id=extension.sharing_id)
+        return _render_sharing(request, sharing, status=400, decline_form=form)
+    with pages.refusal(form) as refused:
+        extension = services.extension_request_decline(
+            actor=request.actor, extension=extension, message=form.cleaned_data["message"]
+        )
+    if not refused:
+        messages.success(request, _("Declined: the beneficiary is told."))
+    return _answered(request, extension, refused, form=form)

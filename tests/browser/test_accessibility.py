@@ -21,7 +21,7 @@ from contracts.services import contract_apply
 from fleet.models import Reading
 from outbox.models import Message, MessageStatus
 from sharing.messages import SharingMessage
-from sharing.models import ReceivedMachine
+from sharing.models import ExtensionRequest, ReceivedMachine
 from telematics.services import SourceAuth, telematics_source_create
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import (
@@ -149,6 +149,27 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
             lines=(Line(rented.pk, "L1"),),
         ),
     ).contract
+    # Requests for a later end: one waiting for the owner's answer (its badge, its answer forms), one declined.
+    ExtensionRequest.objects.create(
+        sharing=scheduled,
+        end_at=day(50),
+        previous_end_at=day(35),
+        message="Two more weeks on site, please.",
+        requested_by_label=beneficiary_admin.email,
+        created_at=timezone.now(),
+    )
+    ExtensionRequest.objects.create(
+        sharing=running,
+        status="declined",
+        end_at=day(60),
+        previous_end_at=day(30),
+        message="Longer?",
+        answer="The machine is booked elsewhere.",
+        requested_by_label=beneficiary_admin.email,
+        answered_by_label=owner_admin.email,
+        created_at=timezone.now() - dt.timedelta(days=1),
+        answered_at=timezone.now(),
+    )
     received = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=machine)
     received_later = ReceivedMachine.objects.get(organisation=beneficiary_org, machine=others[0])
     owner_pages = {
@@ -156,6 +177,7 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "share centre, received": "/?direction=incoming",
         "share centre, timeline": "/?view=timeline",
         "sharing": f"/sharings/{running.pk}/",
+        "sharing, later end asked": f"/sharings/{scheduled.pk}/",
         "fleet": "/fleet/",
         "fleet map": "/fleet/map/",
         "fleet map, list": "/fleet/map/?view=list",
@@ -192,6 +214,7 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "share centre": "/",
         "share centre, received": "/?direction=incoming",
         "received sharing": f"/sharings/{running.pk}/",
+        "received sharing, later end asked": f"/sharings/{scheduled.pk}/",
         "fleet": "/fleet/",
         "fleet map": "/fleet/map/",
         "fleet map, list": "/fleet/map/?view=list",

@@ -192,9 +192,11 @@ def _bulk_sharings(count, *, owner, beneficiary, machines):
 
 
 #: session, user, organisation, status counts, direction counts, page rows, machines prefetch, the workspaces of the
-#: filter form and, for an admin, the count of failed notifications (the list fragment htmx swaps in has neither the
-#: form nor the page head: two queries fewer). The paginator's count is the selected chips' (no query of its own).
-SHARE_CENTRE_QUERIES = 9
+#: filter form and, for an admin, the count of failed notifications and the requests for a later end waiting for an
+#: answer (none here: one query; their count is read only when there are some; the list fragment htmx swaps in has
+#: neither the form nor the page head: three queries fewer). The paginator's count is the selected chips' (no query of
+#: its own).
+SHARE_CENTRE_QUERIES = 10
 SHARE_CENTRE_FRAGMENT_QUERIES = 7
 
 
