@@ -452,3 +452,24 @@ def test_the_contract_pages_show_no_english_in_french(client, contract, owner_ad
     rows = [HEADER, f"C-9;{beneficiary_admin.email};{machines[3].serial_number};L1;13/07/2026;31/08/2026;BuildCo"]
     check("import, preview", upload(client, "\r\n".join(rows)))
     assert not found, f"English on French pages: {found}"
+
+
+@pytest.mark.parametrize("applies", [1, 4])
+def test_the_page_costs_the_same_queries_whatever_its_history(
+    client, contract, owner_admin, machines, django_assert_num_queries, applies
+):
+    actor = Actor.for_user(owner_admin)
+    for index in range(1, applies):
+        services.contract_apply(
+            actor=actor, reference="C-1", desired=desired(machines[:2], end=NOW + (30 + index) * DAY)
+        )
+    assert contract.applies.count() == applies
+    client.force_login(owner_admin)
+    url = reverse("contracts:detail", args=[contract.pk])
+    client.get(url)
+    with django_assert_num_queries(PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+
+#: session, user, organisation, the contract, its sharings and their machines' links, its history, the machines' names
+PAGE_QUERIES = 8
