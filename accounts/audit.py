@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     MEMBER_ROLE_CHANGED = "member_role_changed", _("Member's role changed")
     MEMBER_REMOVED = "member_removed", _("Member removed")
+    REMOVED = "removed", _("Removed")
 
 
 def register() -> None:

@@ -65,6 +65,16 @@ class OrganisationForm(forms.Form):
     )
 
 
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    organisation_name = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        required=False,
+        help_text=_("As you know it; the organisation's own name shows once they have an account."),
+    )
+
+
 REMINDER_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 14, 21, 30)
 
 

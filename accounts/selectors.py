@@ -15,6 +15,11 @@ def contacts_of(organisation: Organisation) -> QuerySet[Contact]:
 
 def contacts_search(*, organisation: Organisation, query: str, limit: int = 8) -> list[Contact]:
     """The address-book entries whose e-mail, name or organisation matches `query` (the recipient typeahead)."""
+    return list(contacts_matching(organisation=organisation, query=query)[:limit])
+
+
+def contacts_matching(*, organisation: Organisation, query: str = "") -> QuerySet[Contact]:
+    """The address book, or the entries whose e-mail, name or organisation contains `query` (the contacts page)."""
     query = (query or "").strip()
     contacts = contacts_of(organisation)
     if query:
@@ -24,7 +29,7 @@ def contacts_search(*, organisation: Organisation, query: str, limit: int = 8) -
             | Q(organisation_name__icontains=query)
             | Q(known_organisation__name__icontains=query)
         )
-    return list(contacts.order_by("email")[:limit])
+    return contacts.order_by("email", "pk")
 
 
 def contact_get(*, organisation: Organisation, contact_id) -> Contact:

@@ -114,6 +114,20 @@ def contact_update(*, actor: Actor, contact: Contact, name: str, organisation_na
     return contact
 
 
+@transaction.atomic
+def contact_remove(*, actor: Actor, contact: Contact) -> None:
+    """Take an entry out of the address book. Sharings keep their recipient's address (they never pointed to the
+    entry), and sharing with that address again adds it back."""
+    actor.require_admin_of(contact.organisation)
+    changes = [
+        (field, getattr(contact, field), None)
+        for field in ("email", "name", "organisation_name")
+        if getattr(contact, field)
+    ]
+    _audit(actor, contact.organisation, AuditTarget.CONTACT, contact.pk, AuditAction.REMOVED, changes)
+    contact.delete()
+
+
 def _changed(triples) -> list[tuple]:
     """The (field, before, after) triples whose value changed."""
     return [(field, before, after) for field, before, after in triples if before != after]

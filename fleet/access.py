@@ -53,6 +53,9 @@ class SharingFacts(Protocol):
         """Machine id → the grants through which `organisation` receives it, computed from the dates (never a cached
         status) and cut at `now`. Machines it receives nothing of are absent."""
 
+    def upcoming_grants(self, *, organisation: Any, machine_id: Any, now: dt.datetime) -> list[Grant]:
+        """What `organisation` will receive of a machine through its sharings that have not started, soonest first."""
+
     def running_by_machine(self, *, organisation: Any, machine_ids: Iterable, now: dt.datetime) -> Mapping[Any, list]:
         """Machine id → the owner's sharings of it running now (who has the machine, until when)."""
 

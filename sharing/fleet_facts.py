@@ -14,6 +14,9 @@ class SharingFacts:
     def grants_by_machine(self, *, organisation, machine_ids, now):
         return selectors.access_grants_by_machine(organisation=organisation, machine_ids=machine_ids, now=now)
 
+    def upcoming_grants(self, *, organisation, machine_id, now):
+        return selectors.upcoming_grants(organisation=organisation, machine_id=machine_id, now=now)
+
     def running_by_machine(self, *, organisation, machine_ids, now):
         return selectors.sharings_in_progress_by_machine(organisation=organisation, machine_ids=machine_ids, now=now)
 

@@ -47,6 +47,38 @@ def sharings_incoming(organisation: Organisation) -> QuerySet[Sharing]:
     return Sharing.objects.filter(beneficiary=organisation)
 
 
+@dataclass(frozen=True)
+class RecipientSharings:
+    newest: list[Sharing]
+    total: int
+
+
+def sharings_by_recipient(
+    *, organisation: Organisation, emails: list[str], max_sharings: int = 3
+) -> dict[str, RecipientSharings]:
+    """The sharings the organisation sent to each of `emails` (its contacts page): the newest `max_sharings` of each
+    and how many there are, in one query whatever the number of addresses."""
+    by_recipient: dict[str, Any] = {"partition_by": [F("recipient_email")]}
+    rows = (
+        sharings_outgoing(organisation)
+        .filter(recipient_email__in=emails)
+        .annotate(
+            rank=WindowExpression(
+                RowNumber(), order_by=[F("start_at").desc(), F("created_at").desc(), F("pk")], **by_recipient
+            ),
+            recipient_total=WindowExpression(Count("pk"), **by_recipient),
+        )
+        .filter(rank__lte=max_sharings)
+        .order_by("recipient_email", "rank")
+    )
+    found: dict[str, list[Sharing]] = {}
+    totals: dict[str, int] = {}
+    for sharing in rows:
+        found.setdefault(sharing.recipient_email, []).append(sharing)
+        totals[sharing.recipient_email] = sharing.recipient_total
+    return {email: RecipientSharings(newest=found[email], total=totals[email]) for email in found}
+
+
 def sharings_visible_to(organisation: Organisation) -> QuerySet[Sharing]:
     return Sharing.objects.filter(Q(owner=organisation) | Q(beneficiary=organisation))
 
@@ -359,6 +391,27 @@ def access_grants_by_machine(
         if grant is not None:
             grants.setdefault(machine_id, []).append(grant)
     return grants
+
+
+def upcoming_grants(*, organisation: Organisation, machine_id, now: datetime | None = None) -> list[Grant]:
+    """What the organisation will receive of a machine and when: the windows and packs of its sharings of it that
+    have not started (a stopped one gives nothing), soonest first. Grants nothing now; says what to expect."""
+    now = now or timezone.now()
+    rows = (
+        SharingMachine.objects.filter(
+            sharing__beneficiary=organisation, machine_id=machine_id, sharing__start_at__gt=now
+        )
+        .filter(Q(sharing__stopped_at__isnull=True) | Q(sharing__stopped_at__gt=F("sharing__start_at")))
+        .order_by("sharing__start_at", "sharing__pk")
+        .values_list("sharing__start_at", "sharing__end_at", "sharing__stopped_at", "sharing__data_packs")
+    )
+    return [
+        Grant(
+            window=Window(start_at, min((moment for moment in (end_at, stopped_at) if moment), default=None)),
+            packs=frozenset(data_packs),
+        )
+        for start_at, end_at, stopped_at, data_packs in rows
+    ]
 
 
 def sharings_in_progress_by_machine(

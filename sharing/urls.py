@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import create, notifications, sharing_page
+from .views import contacts, create, notifications, sharing_page
 from .views import share_centre as share_centre_pages
 
 app_name = "sharing"
@@ -14,6 +14,9 @@ urlpatterns = [
     path("new/overlaps/", create.sharing_create_overlaps, name="create_overlaps"),
     path("new/contacts/", create.contact_suggestions, name="contact_suggestions"),
     path("new/contacts/<uuid:contact_id>/", create.contact_pick, name="contact_pick"),
+    path("contacts/", contacts.contacts, name="contacts"),
+    path("contacts/<uuid:contact_id>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("contacts/<uuid:contact_id>/remove/", contacts.contact_delete, name="contact_remove"),
     path("notifications/failed/", notifications.notifications_failed, name="notifications_failed"),
     path("notifications/<uuid:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
     path("<uuid:sharing_id>/", sharing_page.sharing_detail, name="detail"),

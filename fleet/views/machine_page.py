@@ -201,6 +201,18 @@ def _windows(view: MachineView):
     return windows
 
 
+def _upcoming(view: MachineView):
+    grants = sharing_facts().upcoming_grants(organisation=view.organisation, machine_id=view.machine.pk, now=view.now)
+    return [
+        {
+            "start": grant.window.start,
+            "end": grant.window.end,
+            "packs": [label for pack, label in DataPack.choices if pack in grant.packs],
+        }
+        for grant in grants
+    ]
+
+
 def _history(view: MachineView):
     """The owner's audit trail of its machine, newest first and capped (the second value says whether there is more),
     with workspace ids resolved to names in one query (a workspace deleted since shows as such). Nothing for a
@@ -233,8 +245,11 @@ def machine_detail(request, machine_id):
         received_name = (
             received_machines_of(view.organisation).filter(machine=view.machine).values_list("name", flat=True).first()
         )
+    # A received machine whose sharing has not started: when it will, and what it will show; nothing to pick or export.
+    upcoming = _upcoming(view) if not view.owned and not view.grants else []
     context = {
         "nav": "fleet",
+        "upcoming": upcoming,
         "machine": view.machine,
         "owned": view.owned,
         "name": received_name or f"{view.machine.make} {view.machine.model}",

@@ -83,7 +83,9 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
     lyon = WorkspaceFactory(organisation=owner_org, name="Lyon depot")
     machine.workspaces.add(lyon)
     WorkspaceFactory(organisation=beneficiary_org, name="Part-Dieu site")
-    ContactFactory(organisation=owner_org, email="site@atlantic-civil.example", organisation_name="Atlantic Civil")
+    contact = ContactFactory(
+        organisation=owner_org, email="site@atlantic-civil.example", organisation_name="Atlantic Civil"
+    )
     running = SharingFactory(
         owner=owner_org,
         beneficiary=beneficiary_org,
@@ -200,6 +202,9 @@ def world(owner_org, owner_admin, owner_member, beneficiary_org, beneficiary_adm
         "rename a workspace": f"/fleet/workspaces/{lyon.pk}/rename/",
         "delete a workspace": f"/fleet/workspaces/{lyon.pk}/delete/",
         "API keys": "/accounts/api-keys/",
+        "contacts": "/sharings/contacts/",
+        "edit a contact": f"/sharings/contacts/{contact.pk}/edit/",
+        "remove a contact": f"/sharings/contacts/{contact.pk}/remove/",
         "telematics sources": "/telematics/",
         "new telematics source": "/telematics/new/",
         "edit a telematics source": f"/telematics/{source.pk}/",
@@ -378,6 +383,27 @@ def test_every_control_reached_by_tab_shows_a_solid_ring_at_3_to_1(page, live_se
     assert style["outline"] == "solid", style
     assert style["width"] >= 2, style
     page.locator("#share-centre-timeline").screenshot(path=str(SCREENSHOTS / "focus-ring-timeline.png"))
+
+
+def test_the_contacts_page_and_a_machine_not_started_look_right(page, live_server, login, screenshot, world):
+    """Screenshots looked at: the contacts page (search, sharings of each, actions) at both widths, and a received
+    machine whose sharing starts in five days (when, which packs, no period picker or export)."""
+    login("admin@rentandgo.example")
+    for name, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.goto(f"{live_server.url}/sharings/contacts/")
+        expect(page.get_by_role("heading", name="Contacts", exact=True)).to_be_visible()
+        screenshot(f"contacts-{name}")
+    page.get_by_label("Search").fill("atlantic")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("table.contacts")).to_contain_text("site@atlantic-civil.example")
+    page.context.clear_cookies()
+    login("admin@buildco.example")
+    page.set_viewport_size(WIDTHS["1280"])
+    page.goto(f"{live_server.url}{world['admin@buildco.example']['received machine, not started']}")
+    expect(page.get_by_text("Sharing starts")).to_be_visible()
+    expect(page.locator(".period-form")).to_have_count(0)
+    screenshot("received-machine-not-started")
 
 
 def test_api_docs_look_right(page, live_server):

@@ -405,9 +405,36 @@ def test_nothing_is_shown_before_a_sharing_starts(client, beneficiary_admin, mac
     response = client.get(page_url(machine))
     assert response.status_code == 200
     assert all(not pack["values"] for pack in response.context["packs"])
-    assert "has not started yet" in response.content.decode()
+    page = response.content.decode()
+    # When it starts and what it will show, not "Not shared with you" on every pack; nothing to pick or export.
+    assert "Sharing starts 25 Mar 2025, 01:00, with no end date." in page
+    assert "What will be shared:" in page
+    assert "Energy and fuel" in page
+    assert "Not shared with you" not in page
+    assert 'class="period-form' not in page
+    assert reverse("fleet:machine_export", args=[machine.pk]) not in page
     _header, rows = export(client, machine, {"first": "2025-03-01", "last": "2025-03-20"})
     assert rows == []
+
+
+def test_a_machine_not_yet_shared_names_the_packs_of_its_sharing_in_french(
+    client, beneficiary_admin, machine, frozen, owner_org
+):
+    frozen(NOW)
+    SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_admin.organisation,
+        machines=[machine],
+        start_at=utc(25),
+        end_at=utc(30),
+        data_packs=["essential", "usage_hours"],
+    )
+    client.force_login(beneficiary_admin)
+    client.cookies["django_language"] = "fr"
+    page = client.get(page_url(machine)).content.decode()
+    assert "Le partage commence le 25 mars 2025" in page
+    assert "Ce qui sera partagé :" in page
+    assert page.count('<span class="tag">') == 2
 
 
 def test_an_invalid_period_keeps_the_default_and_says_why(client, owner_admin, machine, frozen):
