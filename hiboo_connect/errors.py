@@ -14,6 +14,8 @@ class DomainError(Exception):
         self.code = code
         self.message = str(message)
         self.field = field
+        #: Further refusals the same check found in other fields (a creation checks every field at once).
+        self.also: list[DomainError] = []
 
     def __repr__(self):
         return f"{type(self).__name__}({self.code!r}, {self.message!r}, field={self.field!r})"

@@ -36,8 +36,32 @@ def render_page(
 
 
 def show_on_form(form, error: DomainError) -> None:
-    """Show a service's refusal next to the form field it names, or above the form when no field of this form fits."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    """Show a service's refusal next to the form field it names, or above the form when no field of this form fits;
+    with the others the same check found (`error.also`). A field that already has an error (what was typed could not
+    even be read) keeps that one alone."""
+    for each in (error, *error.also):
+        field = each.field if each.field in form.fields else None
+        if field is not None and form.has_error(field):
+            continue
+        form.add_error(field, each.message)
+
+
+def error_summary(form, *, anchors: dict[str, str] | None = None) -> list[dict]:
+    """Every error of a bound form, for templates/portal/error_summary.html: the errors of no field first, then each
+    field's in the form's order, with the id its link goes to (the field's own, or `anchors[name]` for a field laid
+    out by the page, a picker say) and its label."""
+    anchors = anchors or {}
+    items = [{"anchor": "", "label": "", "message": message} for message in form.non_field_errors()]
+    for bound in form:
+        for message in bound.errors:
+            items.append(
+                {
+                    "anchor": anchors.get(bound.name) or bound.id_for_label or bound.auto_id,
+                    "label": bound.label,
+                    "message": message,
+                }
+            )
+    return items
 
 
 class Refusal:

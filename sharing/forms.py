@@ -50,7 +50,8 @@ class SharingFieldsMixin:
     cleaned_data: dict[str, Any]  # the form's, which this mixes into
 
     def typed_properties(self) -> dict[str, str]:
-        return {key: self.cleaned_data.get(field, "") for field, key, _label in PROPERTY_FIELDS}
+        data = getattr(self, "cleaned_data", {})
+        return {key: data.get(field, "") for field, key, _label in PROPERTY_FIELDS}
 
     def property_fields(self):
         return [self[field] for field, _key, _label in PROPERTY_FIELDS]
@@ -61,7 +62,24 @@ def _add_property_fields(form):
         form.fields[field] = forms.CharField(label=label, required=False, max_length=255)
 
 
+#: The new-sharing page's order of fields, which its error summary follows.
+PAGE_ORDER = [
+    "recipient_email",
+    "recipient_organisation_name",
+    "machines",
+    "one_per_machine",
+    "start_at",
+    "end_at",
+    "reference",
+    *(field for field, _key, _label in PROPERTY_FIELDS),
+    "data_packs",
+    "notification_enabled",
+]
+
+
 class SharingCreateForm(SharingFieldsMixin, forms.Form):
+    marks_required = True  # portal/field.html draws an asterisk by each required field
+
     recipient_email = forms.EmailField(
         label=_("Recipient's e-mail"),
         help_text=_("Pick someone from your contacts or type a new address."),
@@ -103,23 +121,26 @@ class SharingCreateForm(SharingFieldsMixin, forms.Form):
         self.organisation = organisation
         self.fields["machines"].queryset = machines_owned_by(organisation)
         _add_property_fields(self)
+        self.order_fields(PAGE_ORDER)
         if not self.is_bound:
             self.initial.setdefault("start_at", to_the_minute(timezone.now()))
 
     def service_arguments(self) -> dict:
-        data = self.cleaned_data
+        """What the service takes, from what could be read: a field that could not be read (its own error already
+        says why) is passed on empty, so the service's checks of every other field still run."""
+        data = getattr(self, "cleaned_data", {})
         return {
-            "machine_ids": [machine.pk for machine in data["machines"]],
-            "recipient_email": data["recipient_email"],
-            "recipient_organisation_name": data["recipient_organisation_name"],
-            "reference": data["reference"],
+            "machine_ids": [machine.pk for machine in data.get("machines") or []],
+            "recipient_email": data.get("recipient_email", ""),
+            "recipient_organisation_name": data.get("recipient_organisation_name", ""),
+            "reference": data.get("reference", ""),
             "properties": self.typed_properties(),
             # An empty choice is passed on as such: the service says which pack is needed.
-            "data_packs": data["data_packs"],
-            "notification_enabled": data["notification_enabled"],
-            "start_at": data["start_at"],
-            "end_at": data["end_at"],
-            "one_per_machine": data["one_per_machine"],
+            "data_packs": data.get("data_packs", []),
+            "notification_enabled": data.get("notification_enabled", False),
+            "start_at": data.get("start_at"),
+            "end_at": data.get("end_at"),
+            "one_per_machine": data.get("one_per_machine", False),
         }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,7 +26,7 @@ from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
 from fleet.models import Machine, Workspace
 from fleet.services import workspaces_place
 from hiboo_connect.api.fields import format_instant
-from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
+from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, RuleConflict
 from hiboo_connect.text import single_line
 from outbox.models import Message
 from outbox.services import message_retry
@@ -215,6 +217,136 @@ def _receive_machines(*, beneficiary: Organisation, machines: Iterable[Machine],
 # --- sharings --------------------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _CreationInput:
+    """What sharing_create writes, once every input is checked."""
+
+    machines: list[Machine] = dataclass_field(default_factory=list)
+    recipient_email: str = ""
+    recipient: User | None = None
+    beneficiary: Organisation | None = None
+    recipient_organisation_name: str = ""
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    reference: str = ""
+    properties: dict[str, str] = dataclass_field(default_factory=dict)
+    data_packs: list[str] = dataclass_field(default_factory=list)
+
+
+def _creation_checked(
+    *,
+    owner: Organisation,
+    machine_ids: Iterable,
+    recipient_email: str,
+    recipient_organisation_name: str,
+    reference: str,
+    properties: Mapping[str, Any] | None,
+    data_packs: Iterable[str] | None,
+    notification_enabled: bool,
+    start_at: datetime | str | None,
+    end_at: datetime | None,
+    now: datetime,
+) -> tuple[_CreationInput, list[DomainError]]:
+    """Every check of a creation, each one whatever the others found: the cleaned input and the refusals, in the
+    order of the fields (machines, recipient, dates, reference, properties, data packs). A check that needs another
+    input (the recipient's organisation needs a valid e-mail, the dates a start) waits for it to be valid."""
+    checked = _CreationInput()
+    errors: list[DomainError] = []
+
+    def check(clean, *args, **kwargs):
+        try:
+            return clean(*args, **kwargs), True
+        except DomainError as error:
+            errors.append(error)
+            return None, False
+
+    machines, _ok = check(_machines_for_sharing, owner=owner, machine_ids=machine_ids)
+    checked.machines = machines or []
+    email, email_ok = check(_clean_email, recipient_email)
+    if email_ok:
+        checked.recipient_email = email
+        recipient, recipient_ok = check(_recipient_user, owner=owner, email=email)
+        if recipient_ok:
+            checked.recipient = recipient
+            checked.beneficiary = (
+                recipient.organisation if recipient is not None and recipient.organisation_id else None
+            )
+            name = single_line(recipient_organisation_name)[:200]
+            if checked.beneficiary is not None:
+                name = checked.beneficiary.name
+            elif not name:
+                contact = owner.contacts.filter(email=email).first()
+                name = contact.organisation_name if contact else ""
+                if not name:
+                    errors.append(
+                        InvalidInput(
+                            "recipient_organisation_required",
+                            _("This recipient has no account yet: give the name of their organisation."),
+                            field="recipient_organisation_name",
+                        )
+                    )
+            checked.recipient_organisation_name = name
+    start, start_ok = check(_clean_datetime, start_at, "start_at")
+    if start_ok and start is None:
+        errors.append(InvalidInput("start_required", _("Give a start date."), field="start_at"))
+    end, end_ok = check(_clean_datetime, end_at, "end_at")
+    if start is not None and end_ok:
+        refusal = lifecycle.creation_dates_refusal(start_at=start, end_at=end, now=now)
+        if refusal is not None:
+            check(_raise_refusal, refusal)
+    checked.start_at, checked.end_at = start, end
+    checked.reference, _ok = check(_clean_reference, reference)
+    checked.properties, _ok = check(_clean_properties, properties)
+    checked.data_packs, _ok = check(_clean_data_packs, data_packs)
+    if not isinstance(notification_enabled, bool):
+        errors.append(InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled"))
+    return checked, errors
+
+
+def _refused_with_all(errors: list[DomainError]) -> DomainError:
+    """The first refusal, carrying the others (`also`): the API names every field at fault, as the portal does."""
+    first = errors[0]
+    first.also = errors[1:]
+    return first
+
+
+def sharing_create_refusals(
+    *,
+    actor: Actor,
+    machine_ids: Iterable,
+    recipient_email: str,
+    recipient_organisation_name: str = "",
+    reference: str = "",
+    properties: Mapping[str, Any] | None = None,
+    data_packs: Iterable[str] | None = None,
+    notification_enabled: bool = True,
+    start_at: datetime | str | None,
+    end_at: datetime | None = None,
+    one_per_machine: bool = False,
+    now: datetime | None = None,
+) -> list[DomainError]:
+    """Every refusal sharing_create would give these arguments, all at once, writing nothing: the checks are
+    sharing_create's own (a form shows them all on one submit and invents no rule of its own)."""
+    owner = actor.organisation
+    if owner is None:
+        raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
+    actor.require_admin_of(owner)
+    _checked, errors = _creation_checked(
+        owner=owner,
+        machine_ids=machine_ids,
+        recipient_email=recipient_email,
+        recipient_organisation_name=recipient_organisation_name,
+        reference=reference,
+        properties=properties,
+        data_packs=data_packs,
+        notification_enabled=notification_enabled,
+        start_at=start_at,
+        end_at=end_at,
+        now=now or timezone.now(),
+    )
+    return errors
+
+
 @transaction.atomic
 def sharing_create(
     *,
@@ -245,32 +377,26 @@ def sharing_create(
     actor.require_admin_of(owner)
     now = now or timezone.now()
 
-    machines = _machines_for_sharing(owner=owner, machine_ids=machine_ids)
-    recipient_email = _clean_email(recipient_email)
-    recipient = _recipient_user(owner=owner, email=recipient_email)
-    beneficiary = recipient.organisation if recipient is not None and recipient.organisation_id else None
-    recipient_organisation_name = single_line(recipient_organisation_name)[:200]
-    if beneficiary is None and not recipient_organisation_name:
-        contact = owner.contacts.filter(email=recipient_email).first()
-        recipient_organisation_name = contact.organisation_name if contact else ""
-        if not recipient_organisation_name:
-            raise InvalidInput(
-                "recipient_organisation_required",
-                _("This recipient has no account yet: give the name of their organisation."),
-                field="recipient_organisation_name",
-            )
-    if beneficiary is not None:
-        recipient_organisation_name = beneficiary.name
-    start_at = _clean_datetime(start_at, "start_at")
-    if start_at is None:
-        raise InvalidInput("start_required", _("Give a start date."), field="start_at")
-    end_at = _clean_datetime(end_at, "end_at")
-    _raise_refusal(lifecycle.creation_dates_refusal(start_at=start_at, end_at=end_at, now=now))
-    reference = _clean_reference(reference)
-    properties = _clean_properties(properties)
-    data_packs = _clean_data_packs(data_packs)
-    if not isinstance(notification_enabled, bool):
-        raise InvalidInput("invalid_boolean", _("Must be true or false."), field="notification_enabled")
+    checked, errors = _creation_checked(
+        owner=owner,
+        machine_ids=machine_ids,
+        recipient_email=recipient_email,
+        recipient_organisation_name=recipient_organisation_name,
+        reference=reference,
+        properties=properties,
+        data_packs=data_packs,
+        notification_enabled=notification_enabled,
+        start_at=start_at,
+        end_at=end_at,
+        now=now,
+    )
+    if errors:
+        raise _refused_with_all(errors)
+    machines = checked.machines
+    recipient_email, recipient, beneficiary = checked.recipient_email, checked.recipient, checked.beneficiary
+    recipient_organisation_name = checked.recipient_organisation_name
+    start_at, end_at = cast(datetime, checked.start_at), checked.end_at  # a start is checked to be there
+    reference, properties, data_packs = checked.reference, checked.properties, checked.data_packs
 
     contact_record(
         organisation=owner,

@@ -93,9 +93,10 @@ def api_exception_handler(exc, context):
     view = context.get("view")
     if isinstance(exc, DomainError):
         field_names = getattr(view, "domain_field_names", {})
-        fields = {}
-        if exc.field:
-            fields[field_names.get(exc.field, camel_case(exc.field))] = [exc.message]
+        fields: dict[str, list[str]] = {}
+        for error in (exc, *exc.also):
+            if error.field:
+                fields.setdefault(field_names.get(error.field, camel_case(error.field)), []).append(error.message)
         return Response(error_body(exc.code, exc.message, fields), status=DOMAIN_STATUS.get(exc.kind, 400))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -23,6 +23,8 @@ from ..forms import (
 from .share_centre import machines_prefetch
 
 MACHINE_PICKER_LIMIT = 100
+#: Where the error summary's links go for the fields the page lays out itself.
+ERROR_ANCHORS = {"machines": "machine-picker", "data_packs": "id_data_packs_0"}
 
 
 def _picker_machines(organisation, *, query: str = "", workspace=None, selected_ids=()):
@@ -80,6 +82,10 @@ def sharing_create(request):
     organisation = request.organisation
     if request.method == "POST":
         form = SharingCreateForm(request.POST, organisation=organisation)
+        form.is_valid()
+        # Every refusal at once, from the service's own checks (a field that could not be read keeps its error).
+        for error in services.sharing_create_refusals(actor=request.actor, **form.service_arguments()):
+            pages.show_on_form(form, error)
         if form.is_valid():
             overlaps = _overlaps(organisation, request.POST)
             with pages.refusal(form) as refused:
@@ -125,6 +131,7 @@ def sharing_create(request):
         "matching_machines": matching,
         "selected_ids": {str(pk) for pk in selected_ids},
         "overlaps": overlaps,
+        "error_summary": pages.error_summary(form, anchors=ERROR_ANCHORS) if form.is_bound else [],
         "has_machines": selected or matching or machines_owned_by(organisation).exists(),
     }
     return render(request, "sharing/sharing_form.html", context, status=400 if request.method == "POST" else 200)

@@ -87,3 +87,46 @@ def test_the_recipient_combobox_with_the_keyboard(
     page.keyboard.type("nobody-like-this")
     expect(page.locator("#announcer")).to_have_text("No contact matches")
     expect(page.get_by_role("combobox", name="Recipient's e-mail")).to_have_attribute("aria-expanded", "false")
+
+
+def test_an_empty_form_names_every_field_at_once(page, live_server, login, screenshot, owner_admin, share_centre_data):  # noqa: F811
+    login(owner_admin.email)
+    page.goto(f"{live_server.url}/sharings/new/")
+    page.get_by_label("Start").fill("")
+    packs = page.locator("input[name=data_packs]")
+    for index in range(packs.count()):
+        packs.nth(index).uncheck()
+    page.get_by_label("Reference").fill("TYPED-REF")
+    page.get_by_role("button", name="Create the sharing").focus()
+    page.keyboard.press("Enter")
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("4 things to correct before going on")
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            "Recipient's e-mail: This field is required.",
+            "Machines: Choose at least one machine.",
+            "Start: This field is required.",
+            "Data packs: Choose at least one data pack.",
+        ]
+    )
+    expect(page.get_by_label("Reference")).to_have_value("TYPED-REF")  # nothing typed is lost
+    email = page.get_by_role("combobox", name="Recipient's e-mail")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Start")).to_have_attribute("aria-invalid", "true")
+    assert axe_findings(page) == [], report(axe_findings(page))
+    page.set_viewport_size({"width": 375, "height": 812})
+    screenshot("sharing-new-errors-375")
+    assert axe_findings(page) == [], report(axe_findings(page))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot("sharing-new-errors-1280")
+
+    # Each line leads to its field.
+    page.keyboard.press("Tab")
+    expect(summary.get_by_role("link").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(email).to_be_focused()
+    summary.get_by_role("link", name="Start: This field is required.").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Start")).to_be_focused()

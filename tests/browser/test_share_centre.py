@@ -181,7 +181,7 @@ def test_admin_shares_with_an_unknown_and_a_known_recipient(
     expect(page.get_by_label("Recipient's e-mail")).to_have_value(beneficiary_admin.email)
     page.get_by_label("Reference").fill("KNOWN-002")
     page.get_by_role("button", name="Create the sharing").click()
-    expect(page.get_by_text("Choose at least one machine.")).to_be_visible()
+    expect(page.locator("#machines-error")).to_have_text("Choose at least one machine.")
     expect(page.get_by_label("Reference")).to_have_value("KNOWN-002")
     page.get_by_label(re.compile("Genie S-65")).check()
     page.get_by_role("button", name="Create the sharing").click()

@@ -448,8 +448,8 @@ def test_create_errors_are_shown_next_to_their_fields_and_nothing_is_lost(client
     )
     assert response.status_code == 400
     form = response.context["form"]
-    # The service refuses one thing at a time; its field is named.
-    assert list(form.errors) == ["recipient_organisation_name"]
+    # Every refusal of the service at once, each on its field.
+    assert list(form.errors) == ["recipient_organisation_name", "end_at"]
     content = response.content.decode()
     assert 'value="TYPED-REF"' in content
     assert 'value="Typed customer"' in content
@@ -468,6 +468,76 @@ def test_create_errors_are_shown_next_to_their_fields_and_nothing_is_lost(client
     )
     assert response.context["form"].errors["end_at"] == ["The end must be after the start."]
     assert not Sharing.objects.exists()
+
+
+def test_an_empty_create_form_names_every_missing_field_at_once(client, owner_admin, owner_org, now):
+    MachineFactory(organisation=owner_org)
+    client.force_login(owner_admin)
+    response = client.post("/sharings/new/", {"start_at": "", "notification_enabled": "on"})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.errors == {
+        "recipient_email": ["This field is required."],
+        "machines": ["Choose at least one machine."],
+        "start_at": ["This field is required."],
+        "data_packs": ["Choose at least one data pack."],
+    }
+    summary = response.context["error_summary"]
+    assert [(item["anchor"], item["label"]) for item in summary] == [
+        ("id_recipient_email", "Recipient's e-mail"),
+        ("machine-picker", "Machines"),
+        ("id_start_at", "Start"),
+        ("id_data_packs_0", "Data packs"),
+    ]  # in the page's order
+    content = response.content.decode()
+    # The summary takes focus (static/js/portal.js) and links to each field.
+    assert 'id="error-summary" role="group" aria-labelledby="error-summary-title" tabindex="-1" data-focus' in content
+    assert "4 things to correct before going on" in content
+    for anchor, _label in [(item["anchor"], item["label"]) for item in summary]:
+        assert f'href="#{anchor}"' in content
+    # Each invalid field says so and points at its error.
+    assert 'aria-describedby="recipient-help id_recipient_email_error" aria-invalid="true"' in content
+    assert 'id="id_recipient_email_error"' in content
+    assert 'name="start_at" value="" required aria-invalid="true" aria-describedby="id_start_at_error"' in content
+    assert 'id="id_start_at_error"' in content
+    assert 'aria-describedby="machines-error"' in content
+    assert 'id="machines-error"' in content
+    assert 'aria-describedby="id_data_packs_error"' in content
+    assert 'id="id_data_packs_error"' in content
+    assert not Sharing.objects.exists()
+
+
+def test_the_form_and_the_api_refuse_the_same_things(client, owner_admin, owner_org, now):
+    """The form's errors are the service's checks: the API, given the same empty input, names the same fields."""
+    from accounts.actors import Actor
+    from sharing import services
+
+    refusals = services.sharing_create_refusals(
+        actor=Actor.for_user(owner_admin), machine_ids=[], recipient_email="", start_at=None, data_packs=[]
+    )
+    assert [(error.code, error.field) for error in refusals] == [
+        ("machines_required", "machines"),
+        ("invalid_email", "recipient_email"),
+        ("start_required", "start_at"),
+        ("data_packs_required", "data_packs"),
+    ]
+    with pytest.raises(services.InvalidInput) as raised:
+        services.sharing_create(
+            actor=Actor.for_user(owner_admin), machine_ids=[], recipient_email="", start_at=None, data_packs=[]
+        )
+    assert raised.value.code == "machines_required"  # the first, as before
+    assert [error.field for error in raised.value.also] == ["recipient_email", "start_at", "data_packs"]
+
+
+def test_required_fields_are_marked(client, owner_admin, owner_org, now):
+    client.force_login(owner_admin)
+    content = client.get("/sharings/new/").content.decode()
+    assert "Fields marked * are required." in content
+    assert content.count('class="is-required"') == 2  # e-mail, start: app.css draws their asterisk
+    assert '<input type="email" name="recipient_email"' in content
+    assert 'name="start_at"' in content
+    assert "required" in content.split('name="start_at"')[1].split(">")[0]
+    assert content.count("(at least one)") == 2  # machines, data packs
 
 
 def test_overlap_is_a_warning_not_a_refusal(client, owner_admin, running, beneficiary_admin, outsider_admin):
