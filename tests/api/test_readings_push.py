@@ -5,6 +5,7 @@ on 12 July 2026, 09:00 UTC (the `world` of conftest)."""
 
 import datetime as dt
 import json
+import math
 
 import pytest
 from django.db import connection
@@ -282,7 +283,10 @@ def test_ten_thousand_readings_are_stored_in_a_few_statements(world, admin_api):
     assert response.status_code == 200
     assert body["data"] == {"stored": 10_000, "duplicates": 0, "rejected": 0, "errors": []}
     # The API key, its throttle bookkeeping, the machines named, then the bulk store: never one statement per item.
-    assert len(queries) < 20, [query["sql"][:80] for query in queries]
+    # PostgreSQL copies the rows in one statement; on SQLite Django binds at most 999 parameters a statement, so the
+    # 10,000 rows of five columns go in 51 inserts of 199 rows: a batch at a time still, not a row.
+    bound = 20 if connection.vendor == "postgresql" else 20 + math.ceil(MAX_INGEST_ITEMS * 5 / 999)
+    assert len(queries) < bound, [query["sql"][:80] for query in queries]
 
 
 def test_more_than_ten_thousand_readings_store_nothing(world, admin_api):
