@@ -279,7 +279,7 @@ def timeline_chart(
             x0, x1 = x(bar.start), x(bar.end or end)
             if (bar.end is not None and bar.end <= start) or bar.start >= end:
                 continue
-            tooltip = f"{bar.label} · {bar.status_label} · {_period_label(bar, tz)}"
+            tooltip = f"{bar.label} · {bar.status_label} · {period_label(bar, tz)}"
             shape = (
                 f'<rect class="timeline-bar timeline-{escape(bar.status)}" x="{x0:.1f}" y="{top + 4}" '
                 f'width="{max(x1 - x0, 2):.1f}" height="{TIMELINE_ROW - 8}" rx="3">'
@@ -323,7 +323,7 @@ def _month_starts(start: dt.datetime, end: dt.datetime, tz) -> list[dt.datetime]
     return months
 
 
-def _period_label(bar: TimelineBar, tz) -> str:
+def period_label(bar: TimelineBar, tz) -> str:
     first = formats.date_format(bar.start.astimezone(tz), "DATE_FORMAT")
     if bar.end is None:
         return _("from %(start)s, open-ended") % {"start": first}

@@ -1,14 +1,25 @@
 """Sharings on a time axis, built one way for both places that draw them: the share centre's timeline (a row per
 machine, a bar per sharing of it) and a machine page's (a row per sharing of that machine). Each bar is coloured by
-the status its dates give at `now` (never a stored status), labelled with the other side and the reference, and links
-to the sharing; today is marked. The share centre's shows a period (the date filters', by default three months
-either side of today) and pages through the machines; a machine page's spans that machine's sharings."""
+the status its dates give at `now` (never a stored status), labelled with the reference first, then the other side,
+and links to the sharing; today is marked. The share centre's shows a period (the date filters', by default three
+months either side of today, or a calendar month or quarter when zoomed) and pages through the machines; a machine
+page's spans that machine's sharings.
+
+The share centre's plot fills its panel: its SVG has no viewBox, its horizontal positions are percentages of its width
+and its heights are pixels, so text keeps its size on a phone (the plot is then wider than the screen and scrolls,
+the machines' column staying in place: the template draws that column in HTML, one TIMELINE_ROW-pixel line a
+machine, app.css gives the same heights)."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.db.models import TextChoices
 from django.urls import reverse
+from django.utils import formats
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fleet import charts
 
@@ -25,6 +36,32 @@ DEFAULT_REACH = dt.timedelta(days=91)
 AXIS_MARGIN, OPEN_END = dt.timedelta(days=30), dt.timedelta(days=60)
 #: ... and at most this far: a longer bar (a far-future end) is clipped at the edge, its tooltip has the dates.
 AXIS_REACH = dt.timedelta(days=10 * 366)
+
+#: The share centre's plot, in pixels: its narrowest width (a phone scrolls sideways to see it all), a row's height
+#: (app.css: .timeline-machine), the axis above the rows (.timeline-machines-head) and the line under them for "Today".
+PLOT_MIN_WIDTH, TIMELINE_ROW, PLOT_AXIS, PLOT_FOOT = 720, 30, 28, 18
+#: A bar is never drawn narrower than this, and one narrower than LABEL_ROOM at the plot's narrowest has its label
+#: beside it rather than inside.
+MIN_BAR, LABEL_ROOM = 10, 96
+
+
+class Zoom(TextChoices):
+    """What the share centre's timeline shows at once (the `zoom` query parameter); without one, the date filters'
+    period or six months around today."""
+
+    MONTH = "month", gettext_lazy("Month")
+    QUARTER = "quarter", gettext_lazy("Quarter")
+
+    @classmethod
+    def of(cls, value) -> "Zoom | None":
+        """The zoom a query parameter asks for; anything else is none (the default), never an error."""
+        return cls(value) if value in cls.values else None
+
+
+def _month_start(day: dt.date, months: int = 0) -> dt.date:
+    """The first day of `day`'s month, moved by `months`."""
+    years, month = divmod(day.month - 1 + months, 12)
+    return dt.date(day.year + years, month + 1, 1)
 
 
 def _other_side(sharing, *, incoming: bool) -> str:
@@ -45,7 +82,7 @@ def _bar(sharing, *, now: dt.datetime, incoming: bool) -> charts.TimelineBar:
         end=window.end,
         status=status,
         status_label=str(SharingStatus(status).label),
-        label=f"{who} · {sharing.reference}" if sharing.reference else who,
+        label=f"{sharing.reference} · {who}" if sharing.reference else who,
         url=reverse("sharing:detail", args=[sharing.pk]),
     )
 
@@ -61,15 +98,22 @@ def _chart(*, chart_id: str, title: str, rows: list[charts.TimelineRow], now: dt
 
 @dataclass(frozen=True)
 class TimelinePeriod:
-    """The days a share-centre timeline shows, first and last included, and the periods before and after it."""
+    """The days a share-centre timeline shows, first and last included, and the periods before and after it. Zoomed,
+    it is a calendar month or quarter, and so are the periods before and after it."""
 
     first: dt.date
     last: dt.date
+    zoom: Zoom | None = None
 
     @classmethod
-    def of_filters(cls, *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date) -> "TimelinePeriod":
+    def of_filters(
+        cls, *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date, zoom: Zoom | None = None
+    ) -> "TimelinePeriod":
         """The date filters' period; one date alone reaches twice DEFAULT_REACH from it; none, DEFAULT_REACH either
-        side of today. A `to` before the `from` (the list then shows nothing) gives the `from` day alone."""
+        side of today. A `to` before the `from` (the list then shows nothing) gives the `from` day alone. Zoomed: the
+        month or quarter of the `from` day (else of the `to` day, else of today)."""
+        if zoom:
+            return cls.of_zoom(zoom, date_from or date_to or today)
         span = 2 * DEFAULT_REACH
         if date_from and date_to:
             return cls(date_from, max(date_to, date_from))
@@ -79,13 +123,29 @@ class TimelinePeriod:
             return cls(date_to - span, date_to)
         return cls(today - DEFAULT_REACH, today + DEFAULT_REACH)
 
+    @classmethod
+    def of_zoom(cls, zoom: Zoom, day: dt.date) -> "TimelinePeriod":
+        """The calendar month, or quarter, of `day`."""
+        if zoom == Zoom.QUARTER:
+            first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+            return cls(first, _month_start(first, 3) - dt.timedelta(days=1), zoom)
+        first = _month_start(day)
+        return cls(first, _month_start(first, 1) - dt.timedelta(days=1), zoom)
+
     def earlier(self) -> "TimelinePeriod":
+        if self.zoom:
+            return self.of_zoom(self.zoom, self.first - dt.timedelta(days=1))
         length = self.last - self.first + dt.timedelta(days=1)
         return TimelinePeriod(self.first - length, self.first - dt.timedelta(days=1))
 
     def later(self) -> "TimelinePeriod":
+        if self.zoom:
+            return self.of_zoom(self.zoom, self.last + dt.timedelta(days=1))
         length = self.last - self.first + dt.timedelta(days=1)
         return TimelinePeriod(self.last + dt.timedelta(days=1), self.last + length)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
 
     def bounds(self, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
         """From the first moment of the first day to the first moment after the last, in the time zone."""
@@ -120,18 +180,13 @@ def share_centre_timeline(
         )
         for machine in machines
     ]
-    svg = charts.timeline_chart(
-        chart_id="share-centre-timeline",
-        title=_("Sharings machine by machine"),
-        rows=rows,
-        start=start,
-        end=end,
-        now=now,
-        tz=tz,
-    )
     first = (page - 1) * TIMELINE_MACHINES_PER_PAGE + 1
     return {
-        "svg": svg,
+        "svg": _plot(rows, start=start, end=end, now=now, tz=tz, zoom=period.zoom),
+        "rows": [
+            {"label": row.label, "bars": [_table_bar(bar, tz) for bar in sorted(row.bars, key=lambda bar: bar.start)]}
+            for row in rows
+        ],
         "machines": len(rows),
         "first": first,
         "last": first + len(rows) - 1,
@@ -144,6 +199,128 @@ def share_centre_timeline(
         "machines_with_more_bars": sum(1 for machine in machines if machine.left_out),
         "bar_limit": TIMELINE_MAX_SHARINGS,
     }
+
+
+def _table_bar(bar: charts.TimelineBar, tz: dt.tzinfo) -> dict:
+    """A bar as a line of the table that says the same as the plot (for screen readers, and on demand)."""
+    return {
+        "label": bar.label,
+        "url": bar.url,
+        "status": bar.status,
+        "status_label": bar.status_label,
+        "start": bar.start.astimezone(tz),
+        "end": bar.end.astimezone(tz) if bar.end else None,
+    }
+
+
+@dataclass
+class _Plot:
+    """Where things go on the share centre's plot: x as a percentage of its width, from `start` to `end`."""
+
+    start: dt.datetime
+    end: dt.datetime
+    body: list[str] = field(default_factory=list)
+
+    def x(self, moment: dt.datetime) -> float:
+        span = (self.end - self.start).total_seconds()
+        return min(max((moment - self.start).total_seconds() / span, 0.0), 1.0) * 100
+
+
+def _ticks(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo, zoom: Zoom | None) -> list[tuple[dt.datetime, str]]:
+    """The axis's marks: each Monday for a month (its day), each month's first day otherwise (the month)."""
+    day = start.astimezone(tz).date()
+    marks = []
+    if zoom == Zoom.MONTH:
+        day += dt.timedelta(days=-day.weekday() % 7)
+        step, style = dt.timedelta(days=7), "MONTH_DAY_FORMAT"
+    else:
+        day = day if day.day == 1 else _month_start(day, 1)
+        step, style = None, "YEAR_MONTH_FORMAT"
+    while (moment := dt.datetime.combine(day, dt.time.min, tzinfo=tz)) < end:
+        marks.append((moment, formats.date_format(day, style)))
+        day = day + step if step else _month_start(day, 1)
+    return marks
+
+
+def _plot(
+    rows: list[charts.TimelineRow], *, start: dt.datetime, end: dt.datetime, now: dt.datetime, tz, zoom
+) -> SafeString:
+    """The share centre's bars as an SVG the width of its box (module docstring): a row per machine, a bar per sharing
+    linking to it, named by its machine, reference, other side, status and dates; today marked."""
+    plot = _Plot(start, end)
+    height = PLOT_AXIS + TIMELINE_ROW * len(rows) + PLOT_FOOT
+    body = plot.body
+    for index in range(1, len(rows), 2):  # every other row on a light band, like the machines' column
+        top = PLOT_AXIS + index * TIMELINE_ROW
+        body.append(f'<rect class="timeline-band" x="0" y="{top}" width="100%" height="{TIMELINE_ROW}"/>')
+    body.append('<g class="chart-x">')
+    for moment, label in _ticks(start, end, tz, zoom):
+        x = plot.x(moment)
+        body.append(
+            f'<line class="timeline-tick" x1="{x:.3f}%" x2="{x:.3f}%" y1="{PLOT_AXIS - 6}" y2="{height - PLOT_FOOT}"/>'
+        )
+        if x < 94:  # a label at the very edge would be cut off
+            body.append(f'<text class="timeline-month" x="{x:.3f}%" dx="4" y="{PLOT_AXIS - 10}">{escape(label)}</text>')
+    body.append("</g>")
+    room = PLOT_MIN_WIDTH / 100  # pixels per percent at the plot's narrowest
+    for index, row in enumerate(rows):
+        top = PLOT_AXIS + index * TIMELINE_ROW
+        body.append('<g class="timeline-row">')
+        bars = sorted(
+            (bar for bar in row.bars if not ((bar.end is not None and bar.end <= start) or bar.start >= end)),
+            key=lambda bar: bar.start,
+        )
+        for position, bar in enumerate(bars):
+            x0, x1 = plot.x(bar.start), plot.x(bar.end or end)
+            width = x1 - x0
+            tooltip = f"{bar.label} · {bar.status_label} · {charts.period_label(bar, tz)}"
+            name = f"{row.label} — {tooltip}"
+            bar_top, bar_height = top + 5, TIMELINE_ROW - 10
+            drawn_width = f"{width:.3f}%" if width * room >= MIN_BAR else str(MIN_BAR)
+            shape = (
+                f'<rect class="timeline-bar timeline-{escape(bar.status)}" x="{x0:.3f}%" y="{bar_top}" '
+                f'width="{drawn_width}" height="{bar_height}" rx="3"><title>{escape(tooltip)}</title></rect>'
+            )
+            if width * room >= LABEL_ROOM:
+                # Inside the bar, cut at its end whatever the plot's width.
+                shape += (
+                    f'<svg x="{x0:.3f}%" y="{bar_top}" width="{width:.3f}%" height="{bar_height}" overflow="hidden">'
+                    f'<text class="timeline-bar-label" x="5" y="{bar_height / 2 + 4:.0f}">{escape(bar.label)}</text>'
+                    "</svg>"
+                )
+            else:
+                # A short sharing: its label beside it, up to the next bar of the row (or the plot's end).
+                following = plot.x(bars[position + 1].start) if position + 1 < len(bars) else 100.0
+                widened = max(MIN_BAR - width * room, 0)  # what the bar was drawn past its end
+                shape += (
+                    f'<svg x="{x1:.3f}%" y="{bar_top}" width="{max(following - x1, 0):.3f}%" height="{bar_height}" '
+                    f'overflow="hidden"><text class="timeline-bar-label timeline-bar-label-out" '
+                    f'x="{widened + 4:.0f}" y="{bar_height / 2 + 4:.0f}">{escape(bar.label)}</text></svg>'
+                )
+            body.append(f'<a href="{escape(bar.url)}" aria-label="{escape(name)}">{shape}</a>')
+        body.append("</g>")
+    if start <= now <= end:
+        x = plot.x(now)
+        body.append(
+            f'<g class="timeline-today"><line x1="{x:.3f}%" x2="{x:.3f}%" y1="{PLOT_AXIS - 6}" '
+            f'y2="{height - PLOT_FOOT + 4}"/><text x="{x:.3f}%" y="{height - 4}">{escape(_("Today"))}</text></g>'
+        )
+    title = _("Sharings machine by machine")
+    description = _("%(count)s rows from %(start)s to %(end)s.") % {
+        "count": len(rows),
+        "start": formats.date_format(start.astimezone(tz), "DATE_FORMAT"),
+        "end": formats.date_format((end - dt.timedelta(seconds=1)).astimezone(tz), "DATE_FORMAT"),
+    }
+    chart_id = "share-centre-timeline"
+    # Its bars link to their sharings: a group of links, not a picture (a picture's content is hidden from screen
+    # readers, its links included).
+    return mark_safe(
+        f'<svg class="timeline-plot sharing-timeline" width="100%" height="{height}" role="group" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def machine_timeline(*, organisation, machine, now: dt.datetime, tz: dt.tzinfo):

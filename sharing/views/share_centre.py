@@ -2,6 +2,8 @@
 timeline and its CSV export), as a list or machine by machine on a timeline; htmx gets the results fragment and the
 address bar follows the filters. Also the landing page for visitors."""
 
+import datetime as dt
+
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch, TextChoices
 from django.http import QueryDict, StreamingHttpResponse
@@ -23,7 +25,7 @@ from .. import exports, selectors
 from ..filters import Direction, SharingFilterSet
 from ..lifecycle import SharingStatus
 from ..selectors import COUNT_CAP
-from ..timeline import TimelinePeriod, share_centre_timeline
+from ..timeline import TimelinePeriod, Zoom, share_centre_timeline
 
 PER_PAGE = 25
 MACHINES_SHOWN_IN_LIST = 2
@@ -200,6 +202,19 @@ def _period_filters(period: TimelinePeriod) -> dict[str, str]:
     return {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
 
 
+def _zoom_links(period: TimelinePeriod, today: dt.date) -> list[dict]:
+    """The timeline's zoom: a month, a quarter, or six months, each around today when the period shown holds it (the
+    address then has no dates), else around the period's first day."""
+    anchor = today if period.contains(today) else period.first
+    links = []
+    for zoom, label in ((Zoom.MONTH, Zoom.MONTH.label), (Zoom.QUARTER, Zoom.QUARTER.label), (None, _("6 months"))):
+        target = TimelinePeriod.of_filters(date_from=None, date_to=None, today=anchor, zoom=zoom)
+        dates = {"date_from": None, "date_to": None} if anchor == today else _period_filters(target)
+        current = period.zoom == zoom and (zoom is not None or period.last - period.first == target.last - target.first)
+        links.append({"zoom": zoom.value if zoom else None, "label": label, "current": current, **dates})
+    return links
+
+
 @organisation_page
 @require_GET
 def share_centre(request):
@@ -225,11 +240,13 @@ def share_centre(request):
     ]
 
     view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
+    zoom = Zoom.of(data.get("zoom"))
     page = timeline = period_nav = None
     if view == View.TIMELINE:
         dates = filterset.form.cleaned_data if filterset.is_valid() else {}
+        today = timezone.localdate()
         period = TimelinePeriod.of_filters(
-            date_from=dates.get("date_from"), date_to=dates.get("date_to"), today=timezone.localdate()
+            date_from=dates.get("date_from"), date_to=dates.get("date_to"), today=today, zoom=zoom
         )
         timeline = share_centre_timeline(
             organisation=organisation,
@@ -244,6 +261,7 @@ def share_centre(request):
             "period": period,
             "earlier": _period_filters(period.earlier()),
             "later": _period_filters(period.later()),
+            "zoom_links": _zoom_links(period, today),
         }
     else:
         rows = filterset.qs.select_related("owner", "beneficiary", "contract").prefetch_related(machines_prefetch())
@@ -261,10 +279,13 @@ def share_centre(request):
             sharing.status_now_label = SharingStatus(sharing.status_now).label
     pills = _filter_pills(request, filterset)
     filtered = any(
-        value for key, value in request.GET.items() if key not in ("direction", "page", "ordering", "view") and value
+        value
+        for key, value in request.GET.items()
+        if key not in ("direction", "page", "ordering", "view", "zoom") and value
     )
     context = {
         "view": view,
+        "zoom": zoom.value if zoom and view == View.TIMELINE else "",
         "timeline": timeline,
         "period_nav": period_nav,
         "nav": "share_centre",

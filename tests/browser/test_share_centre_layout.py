@@ -28,9 +28,9 @@ def test_a_phone_shows_the_first_sharings_on_its_first_screen(page, live_server,
     page.set_viewport_size(PHONE)
     login(owner_admin.email)
     use_language(page, live_server, language)
-    for view in ("",):
+    for view in ("", "?view=timeline"):
         page.goto(f"{live_server.url}/{view}")
-        first = page.locator(".timeline-scroll" if view else "#results tbody tr").first
+        first = page.locator(".timeline-machine" if view else "#results tbody tr").first
         expect(first).to_be_visible()
         box = first.bounding_box()
         assert box["y"] < PHONE["height"] - 40, (view, box)  # the row's top, with a line of it in sight

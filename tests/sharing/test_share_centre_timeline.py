@@ -1,5 +1,5 @@
 """The share centre's Timeline view: the filtered sharings machine by machine (one row per machine, a bar per sharing
-coloured by status and labelled with the other side and the reference, today marked), the List / Timeline switch that
+coloured by status and labelled with the reference and the other side, today marked), the List / Timeline switch that
 keeps the filters, the period shown and its navigation, the pages of machines, the cap on bars per machine,
 authorization and a pinned query count."""
 
@@ -55,13 +55,13 @@ def test_owner_sees_one_row_per_machine_and_a_bar_per_sharing(client, owner_admi
     assert svg.count("timeline-bar timeline-terminated") == 1
     assert svg.count("timeline-bar timeline-in_progress") == 1
     assert svg.count("timeline-bar timeline-scheduled") == 1
-    assert "BuildCo · CTR-1" in svg
-    assert "BuildCo · CTR-2" in svg
-    assert "Quarry Ltd · Q-9" in svg
+    assert "CTR-1 · BuildCo" in svg
+    assert "CTR-2 · BuildCo" in svg
+    assert "Q-9 · Quarry Ltd" in svg
     assert 'class="timeline-today"' in svg
     assert f'href="/sharings/{sharings["running"].pk}/"' in svg
     content = response.content.decode()
-    assert 'class="list"' not in content  # the table is the List view's
+    assert "Export CSV" not in content  # the List view's
     assert '<input type="hidden" name="view" value="timeline">' in content  # the filter form keeps the view
 
 
@@ -85,7 +85,7 @@ def test_the_beneficiary_sees_its_names_and_the_owner(client, beneficiary_admin,
     svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
     assert svg.count('class="timeline-row"') == 1  # the dumper went to Quarry, not to BuildCo
     assert "Big yellow digger" in svg
-    assert "Rent &amp; Go · CTR-2" in svg
+    assert "CTR-2 · Rent &amp; Go" in svg
     assert "Q-9" not in svg
 
 
@@ -193,7 +193,7 @@ def test_anonymous_visitors_get_the_landing_page_and_outsiders_no_bars(client, o
     assert "timeline" not in response.context
     MachineFactory(organisation=outsider_org)  # a machine of its own, never shared: no row
     client.force_login(UserFactory(organisation=outsider_org))
-    timeline = client.get("/", {"view": "timeline"}).context["timeline"]
+    timeline = client.get("/", {"view": "timeline", "direction": "outgoing"}).context["timeline"]
     assert timeline is None
     svg = str(client.get("/", {"view": "timeline", "direction": "incoming"}).context["timeline"]["svg"])
     assert "Q-9" in svg
@@ -245,7 +245,120 @@ def test_capping_the_bars_costs_no_query_per_machine(
     assert svg.count('class="timeline-row"') == count
     assert timeline["machines_with_more_bars"] == count
     assert svg.count("timeline-bar timeline-") == 2 * count
-    # Each linked bar says who and what twice: its link's name and its tooltip.
-    assert svg.count("· R-3") == svg.count("· R-2") == 2 * count
-    assert "· R-1" not in svg
+    # Each linked bar says what and who three times: its link's name, its tooltip and its label.
+    assert svg.count("R-3 · ") == svg.count("R-2 · ") == 3 * count
+    assert "R-1 · " not in svg
     assert "· R-0" not in svg
+
+
+# --- zoom, the plot's layout and the table of the same bars --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zoom", "given", "first", "last", "earlier", "later"),
+    [
+        ("month", {}, "2025-03-01", "2025-03-31", ("2025-02-01", "2025-02-28"), ("2025-04-01", "2025-04-30")),
+        ("quarter", {}, "2025-01-01", "2025-03-31", ("2024-10-01", "2024-12-31"), ("2025-04-01", "2025-06-30")),
+        ("month", {"date_from": "2025-05-10"}, "2025-05-01", "2025-05-31", ("2025-04-01", "2025-04-30"), None),
+        ("quarter", {"date_to": "2025-11-02"}, "2025-10-01", "2025-12-31", None, ("2026-01-01", "2026-03-31")),
+        ("month", {"date_from": "2024-12-01"}, "2024-12-01", "2024-12-31", None, ("2025-01-01", "2025-01-31")),
+    ],
+)
+def test_zoom_shows_a_calendar_month_or_quarter_and_moves_by_one(
+    client, owner_admin, sharings, zoom, given, first, last, earlier, later
+):
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline", "zoom": zoom, **given})
+    assert response.status_code == 200
+    period = response.context["period_nav"]["period"]
+    assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
+    content = response.content.decode()
+    nav = response.context["period_nav"]
+    if earlier:
+        assert (nav["earlier"]["date_from"], nav["earlier"]["date_to"]) == earlier
+    if later:
+        assert (nav["later"]["date_from"], nav["later"]["date_to"]) == later
+    assert f'<input type="hidden" name="zoom" value="{zoom}">' in content  # the filter form keeps the zoom
+
+
+@pytest.mark.parametrize("zoom", ["year", "", "MONTH", "<b>", "month\x00", "9" * 500])
+def test_a_zoom_not_offered_is_the_default_period_never_an_error(client, owner_admin, sharings, zoom):
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline", "zoom": zoom})
+    assert response.status_code == 200
+    period = response.context["period_nav"]["period"]
+    assert (period.first, period.last, period.zoom) == (dt.date(2024, 12, 19), dt.date(2025, 6, 19), None)
+    assert 'name="zoom"' not in response.content.decode()
+    assert client.get("/", {"view": "timeline", "zoom": ["month", "quarter"]}).status_code == 200
+
+
+def test_the_zoom_links_keep_the_filters_and_say_which_is_shown(client, owner_admin, sharings):
+    client.force_login(owner_admin)
+    links = client.get("/", {"view": "timeline", "q": "CTR"}).context["period_nav"]["zoom_links"]
+    assert [(link["zoom"], link["current"], link["date_from"]) for link in links] == [
+        ("month", False, None),  # around today: no dates in the address
+        ("quarter", False, None),
+        (None, True, None),
+    ]
+    content = client.get("/", {"view": "timeline", "q": "CTR", "zoom": "quarter"}).content.decode()
+    zoom_nav = content.split('<nav class="view-switch timeline-zoom"')[1].split("</nav>")[0]
+    assert 'href="/?view=timeline&amp;q=CTR&amp;zoom=month"' in zoom_nav
+    assert 'href="/?view=timeline&amp;q=CTR" ' in zoom_nav  # six months: back to the default
+    current = zoom_nav.split('zoom=quarter"')[-1].split(">")[0]
+    assert 'aria-current="true"' in current
+    # Away from today, a zoom keeps to the period being looked at.
+    away = client.get("/", {"view": "timeline", "zoom": "month", "date_from": "2024-06-01", "date_to": "2024-06-30"})
+    quarter = away.context["period_nav"]["zoom_links"][1]
+    assert (quarter["date_from"], quarter["date_to"]) == ("2024-04-01", "2024-06-30")
+
+
+def test_the_plot_fills_its_box_names_each_bar_and_widens_short_ones(
+    client, owner_admin, owner_org, beneficiary_org, sharings
+):
+    short = SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_org,
+        machines=[sharings["dumper"]],
+        reference="ONE-DAY",
+        start_at=NOW + 20 * DAY,
+        end_at=NOW + 21 * DAY,
+    )
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline"})
+    svg = str(response.context["timeline"]["svg"])
+    assert 'width="100%"' in svg  # the width of its box, with no viewBox: text keeps its size on a phone
+    assert "viewBox" not in svg
+    # The one-day sharing is 0.5 % of six months: drawn MIN_BAR pixels wide, its label beside it.
+    one_day = svg.split(f'href="/sharings/{short.pk}/"')[1].split("</a>")[0]
+    assert f'width="{sharing_timeline.MIN_BAR}"' in one_day
+    assert 'class="timeline-bar-label timeline-bar-label-out"' in one_day
+    assert ">ONE-DAY · BuildCo</text>" in one_day
+    # A long one has its label inside, the reference first, and its link names the machine.
+    running = svg.split(f'href="/sharings/{sharings["running"].pk}/"')[1].split("</a>")[0]
+    assert '<text class="timeline-bar-label" x="5"' in running
+    assert ">CTR-2 · BuildCo</text>" in running
+    excavator = response.context["timeline"]["rows"][0]["label"]
+    assert f'aria-label="{excavator} — CTR-2 · BuildCo · In progress' in svg
+    # The machines' column, in HTML beside the plot (it stays put while the plot scrolls).
+    content = response.content.decode()
+    column = content.split('<div class="timeline-machines"')[1].split("</svg>")[0]
+    assert column.count('class="timeline-machine"') == 2
+
+
+def test_the_same_bars_as_a_table(client, owner_admin, sharings):
+    client.force_login(owner_admin)
+    response = client.get("/", {"view": "timeline"})
+    content = response.content.decode()
+    assert "<summary>Show these sharings as a table</summary>" in content
+    table = content.split('<details class="timeline-table">')[1].split("</details>")[0]
+    rows = table.split("<tbody>")[1].split("<tr>")[1:]
+    assert len(rows) == 3  # every bar drawn, none of the old ones left out of the period
+    references = [row.split('class="row-title"')[1].split("</a>")[0] for row in rows]
+    assert references == [
+        f' href="/sharings/{sharings["ended"].pk}/">CTR-1 · BuildCo',
+        f' href="/sharings/{sharings["running"].pk}/">CTR-2 · BuildCo',
+        f' href="/sharings/{sharings["scheduled"].pk}/">Q-9 · Quarry Ltd',
+    ]
+    assert ["Terminated" in rows[0], "In progress" in rows[1], "Scheduled" in rows[2]] == [True, True, True]
+    assert "open-ended" in rows[1]
+    assert "8 Feb 2025" in rows[0]  # 40 days before 20 March, in the date style
