@@ -14,13 +14,21 @@ from outbox.delivery import message_deliver
 from outbox.kinds import MessageKind, kind_choices, message_kind, message_kinds_register
 from outbox.models import Message
 from sharing.messages import SharingMessage
+from sharing.reminders import KIND as ENDING_SOON_KIND
 
 NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
 
 
 def test_every_app_registers_its_kinds():
     kinds = dict(kind_choices())
-    expected = {COLLEAGUE_INVITATION, DELIVERY_KIND, DISABLED_KIND, *SharingMessage.values, *ContractMessage.values}
+    expected = {
+        COLLEAGUE_INVITATION,
+        DELIVERY_KIND,
+        DISABLED_KIND,
+        ENDING_SOON_KIND,
+        *SharingMessage.values,
+        *ContractMessage.values,
+    }
     assert expected == set(kinds)
     assert message_kind(DELIVERY_KIND).channel == "webhook"
     assert kinds[COLLEAGUE_INVITATION] == "Invitation to join the organisation"
