@@ -41,6 +41,12 @@ def test_a_phone_shows_the_first_sharings_on_its_first_screen(page, live_server,
         page.set_viewport_size(DESKTOP)
         page.screenshot(path=str(SCREENSHOTS / f"share-centre-{name}-1280-{language}.png"), full_page=True)
         page.set_viewport_size(PHONE)
+        if view:  # the same bars as a table, behind its toggle
+            page.get_by_text("Show these sharings as a table" if language == "en" else "Voir ces partages").click()
+            expect(page.locator(".timeline-table tbody tr")).to_have_count(12)  # a line per machine and sharing
+            page.locator(".timeline-table").screenshot(
+                path=str(SCREENSHOTS / f"share-centre-timeline-table-375-{language}.png")
+            )
 
 
 def test_the_menu_opens_and_closes_with_the_keyboard(page, live_server, login, owner_admin, world):
