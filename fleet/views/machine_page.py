@@ -16,7 +16,7 @@ from accounts.portal import organisation_page
 from audit.timeline import audit_timeline
 from hiboo_connect import pages
 
-from .. import charts, exports, telemetry
+from .. import charts, exports, maps, telemetry
 from ..access import scope_for, sharing_facts
 from ..data_origins import data_origins
 from ..data_packs import METRICS, DataPack, Metric, pack_of_metric
@@ -126,6 +126,7 @@ def _latest_values(view: MachineView):
         group: dict[str, Any] = {"code": pack, "label": label, "shared": pack in shared, "values": values}
         if pack == DataPack.ESSENTIAL:
             group["position"] = position
+            group["position_url"] = maps.open_in_a_map_url(position.latitude, position.longitude) if position else ""
             moments = [moment for moment in (position and position.timestamp, *(v["at"] for v in values)) if moment]
             group["last_seen"] = max(moments, default=None)
         groups.append(group)
@@ -176,6 +177,33 @@ def _charts(view: MachineView, period: telemetry.Period):
                 )
         result.append(chart)
     return result
+
+
+#: A track is drawn from at most this many positions of the period, evenly picked (the first and last always).
+TRACK_POINTS = 1000
+
+
+def _track(view: MachineView, period: telemetry.Period):
+    """The machine's visible positions of the period as a line over the basemap (for a beneficiary only inside its
+    windows, and only with the essential pack: positions_visible_to), with its first and last positions. None when
+    the essential pack was not shared."""
+    if DataPack.ESSENTIAL not in view.shared_packs:
+        return None
+    rows = list(
+        machine_positions_in_period(
+            organisation=view.organisation, machine=view.machine, period=period, now=view.now, scope=view.scope
+        )
+    )
+    if len(rows) > TRACK_POINTS:
+        step = (len(rows) - 1) / (TRACK_POINTS - 1)
+        rows = [rows[round(index * step)] for index in range(TRACK_POINTS)]
+    points = [maps.TrackPoint(latitude, longitude, timestamp) for timestamp, latitude, longitude, _altitude in rows]
+    ends = []
+    for label, point in ((_("First position"), points[:1]), (_("Last position"), points[-1:])):
+        for item in point:
+            ends.append({"label": label, "point": item, "url": maps.open_in_a_map_url(item.latitude, item.longitude)})
+    svg = maps.track_map(chart_id="machine-track", title=_("Track of the period"), points=points, tz=view.tz)
+    return {"svg": svg, "count": len(points), "ends": ends if len(points) > 1 else ends[:1]}
 
 
 def _sharing_timeline(view: MachineView):
@@ -263,6 +291,7 @@ def machine_detail(request, machine_id):
         "origins": data_origins(organisation=view.organisation, machine=view.machine) if view.owned else [],
         "last_received": last_received if view.owned else None,
         "charts": _charts(view, period),
+        "track": _track(view, period),
         "faults": faults[:FAULTS_SHOWN],
         "more_faults": len(faults) > FAULTS_SHOWN,
         "timeline": _sharing_timeline(view) if view.owned else None,

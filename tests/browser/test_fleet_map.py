@@ -134,3 +134,26 @@ def test_beneficiary_sees_only_what_its_sharings_show(page, live_server, login, 
     loader = page.get_by_role("row").filter(has_text="VOL60H002")
     expect(loader).to_contain_text("No position to show")
     expect(page.locator("table.map-list")).not_to_contain_text("45.74000")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 375, "height": 812}])
+def test_machine_page_track(page, live_server, login, screenshot, owner_admin, beneficiary_admin, fleet, viewport):
+    page.set_viewport_size(viewport)
+    login(owner_admin.email)
+    page.goto(f"{live_server.url}/fleet/machines/{fleet['excavator'].pk}/")
+    track = page.locator("svg#machine-track")
+    expect(track).to_be_visible()
+    expect(track.locator("polyline.map-track")).to_have_count(1)
+    expect(track).to_have_attribute("role", "img")
+    expect(page.locator(".track-ends")).to_contain_text("First position")
+    expect(page.get_by_role("link", name="Open in a map (OpenStreetMap)")).to_have_attribute(
+        "href", "https://www.openstreetmap.org/?mlat=45.76400&mlon=4.83570#map=15/45.76400/4.83570"
+    )
+    page.locator("#track-title").scroll_into_view_if_needed()
+    screenshot(f"machine-track-{viewport['width']}")
+    # BuildCo received it three days ago: its track starts there.
+    page.context.clear_cookies()
+    login(beneficiary_admin.email)
+    page.goto(f"{live_server.url}/fleet/machines/{fleet['excavator'].pk}/")
+    expect(page.locator(".track-panel")).to_contain_text("Only positions from the periods shared with you.")
+    expect(page.locator(".track-panel")).to_contain_text("12 positions in the period shown.")

@@ -319,9 +319,9 @@ def test_owner_page_shows_latest_values_charts_faults_and_the_sharing_timeline(
     client, owner_admin, machine, telemetry, django_assert_num_queries
 ):
     client.force_login(owner_admin)
-    # session, user, organisation; machine, latest readings, position, daily stats, faults, sharings, history (no
-    # change recorded: no workspace names to look up), the telematics sources that list it
-    with django_assert_num_queries(11):
+    # session, user, organisation; machine, latest readings, position, daily stats, the track's positions, faults,
+    # sharings, history (no change recorded: no workspace names to look up), the telematics sources that list it
+    with django_assert_num_queries(12):
         response = client.get(page_url(machine), PERIOD)
     assert response.status_code == 200
     context = response.context
@@ -350,7 +350,7 @@ def test_beneficiary_page_shows_its_windows_and_packs_and_marks_the_rest(
     client.force_login(beneficiary_admin)
     # As the owner's, without the sharings, plus: the grants (looked up once for the page and passed to each scoped
     # read with grants=), the received machine's name and its owner's name. Constant.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(page_url(machine), PERIOD)
     assert response.status_code == 200
     context = response.context
@@ -484,7 +484,7 @@ def test_owner_sees_its_machine_history_newest_first_with_workspace_names(
 ):
     client.force_login(owner_admin)
     # As without history (no telemetry, no sharing), plus the workspace names of the changes, in one query.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(page_url(placed))
     assert response.status_code == 200
     history = response.context["history"]
