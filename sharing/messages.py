@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language, Role, User
 from audit.models import AuditEvent
+from fleet.data_packs import DataPack
 from fleet.models import Machine
 from hiboo_connect.dates import showable
 from outbox.email import absolute_url
@@ -305,6 +306,7 @@ def sharing_context(sharing: Sharing, *, machines: list | None = None) -> dict:
         "end_at": _iso(sharing.end_at),
         "stopped_at": _iso(sharing.stopped_at),
         "status": sharing.status,
+        "data_packs": list(sharing.data_packs or []),
     }
 
 
@@ -334,6 +336,9 @@ def _email_context(message: Message) -> dict:
             for name in ("start_at", "end_at", "stopped_at", "previous_start_at", "previous_end_at", "requested_end_at")
         },
         "more_machines": max(data.get("machine_count", 0) - len(data.get("machines", [])), 0),
+        # Lazy labels, named when the template renders in the recipient's language (this context is built before it is
+        # active); a message queued before packs were kept names none.
+        "data_pack_labels": [label for code, label in DataPack.choices if code in data.get("data_packs", ())],
         "sharing_url": sharing_url(data["sharing_id"]),
         "signup_url": signup_url(message.recipient),
     }

@@ -433,7 +433,7 @@ def test_a_machine_not_yet_shared_names_the_packs_of_its_sharing_in_french(
     client.cookies["django_language"] = "fr"
     page = client.get(page_url(machine)).content.decode()
     assert "Le partage commence le 25 mars 2025" in page
-    assert "Ce qui sera partagé :" in page
+    assert "Ce qui sera partagé\xa0:" in page
     assert page.count('<span class="tag">') == 2
 
 

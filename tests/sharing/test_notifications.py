@@ -482,6 +482,31 @@ def test_the_started_email_in_english(clock, commit, admin_actor, machine, benef
     assert "from 13 Jul 2026, 11:00 to 11 Aug 2026, 11:00 (Europe/Paris)" in html
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "html"),
+    [
+        ("en", "Data shared: Essential, Usage hours", "<dt>Data shared</dt><dd>Essential, Usage hours</dd>"),
+        ("fr", "Données partagées\xa0: Essentiel, Heures d’utilisation", "<dt>Données partagées</dt>"),
+    ],
+)
+def test_the_emails_name_the_shared_data_packs(
+    clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox, language, text, html
+):
+    beneficiary_admin.language = language
+    beneficiary_admin.save()
+    with commit():
+        share(
+            admin_actor,
+            machine,
+            beneficiary_admin.email,
+            start_at=NOW + DAY,
+            data_packs=["usage_hours", "essential"],
+        )
+    (email,) = mailoutbox
+    assert text in email.body
+    assert html in email.alternatives[0].content
+
+
 def test_the_email_is_in_the_recipients_language_and_time_zone(
     clock, commit, admin_actor, machine, beneficiary_admin, mailoutbox
 ):
