@@ -588,3 +588,23 @@ def test_other_admins_keep_their_access_when_an_admin_leaves(client, owner_org, 
     second_admin.refresh_from_db()
     assert second_admin.organisation == owner_org
     assert Actor.for_user(second_admin).is_admin
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "sentence"),
+    [
+        ("en", "Share centre: confirm your e-mail address", "An account of the share centre was just created"),
+        ("fr", "confirmez votre adresse e-mail", "Un compte du centre de partage vient d’être créé"),
+    ],
+)
+def test_the_verification_e_mail_speaks_in_the_product_s_voice(client, db, mailoutbox, language, subject, sentence):
+    client.cookies["django_language"] = language
+    client.post("/accounts/signup/", {"email": NEWCOMER, "password1": PASSWORD, "password2": PASSWORD})
+
+    [message] = mailoutbox
+    assert message.subject.endswith(subject)
+    assert sentence in message.body
+    [confirm_url] = [url for url in links_in(message.body) if "/confirm-email/" in url]
+    assert confirm_url
+    assert "You're receiving this email" not in message.body
+    assert "Please Confirm" not in message.subject
