@@ -4,7 +4,7 @@ dates are typed, and the recipient typeahead from the organisation's contacts.""
 import uuid
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.portal import organisation_page
 from accounts.selectors import contact_get, contacts_search
+from fleet.models import Workspace
 from fleet.selectors import machines_owned_by
 from hiboo_connect import pages
 
@@ -30,7 +31,9 @@ ERROR_ANCHORS = {"machines": "machine-picker", "data_packs": "id_data_packs_0"}
 def _picker_machines(organisation, *, query: str = "", workspace=None, selected_ids=()):
     """The organisation's own machines for the picker: the ones already ticked first (so a search never drops
     them), then those matching the search and workspace. Received machines are never offered."""
-    owned = machines_owned_by(organisation)
+    owned = machines_owned_by(organisation).prefetch_related(
+        Prefetch("workspaces", queryset=Workspace.objects.order_by("name"))
+    )
     selected = list(owned.filter(pk__in=list(selected_ids))) if selected_ids else []
     matching = owned.exclude(pk__in=[machine.pk for machine in selected])
     if query:

@@ -130,3 +130,66 @@ def test_an_empty_form_names_every_field_at_once(page, live_server, login, scree
     summary.get_by_role("link", name="Start: This field is required.").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_label("Start")).to_be_focused()
+
+
+def test_the_machine_picker_with_the_keyboard(page, live_server, login, screenshot, owner_admin, share_centre_data):  # noqa: F811
+    login(owner_admin.email)
+    page.goto(f"{live_server.url}/sharings/new/")
+    listbox = page.get_by_role("listbox", name="Machines")
+    expect(listbox).to_have_attribute("aria-multiselectable", "true")
+    expect(page.locator("#machine-picker-count")).to_have_text("No machine selected")
+    # One Tab stop: the checkboxes are out of the tab order; the list is the stop.
+    assert page.locator("#machine-list input[type=checkbox]:visible").count() == 0
+    expect(listbox.get_by_role("option").first).to_contain_text("Compressor")  # its category, then its workspaces
+    expect(listbox.get_by_role("option", name="Bobcat E35z B4SX11892 · Mini excavator · Lyon depot")).to_be_visible()
+
+    page.get_by_label("Search machines").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the workspace filter and "Select all shown"
+    page.keyboard.press("Tab")
+    expect(listbox).to_be_focused()
+    options = listbox.get_by_role("option")
+    expect(listbox).to_have_attribute("aria-activedescendant", options.nth(0).get_attribute("id"))
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#machine-picker-count")).to_have_text("1 machine selected")
+    expect(page.locator("#announcer")).to_have_text("1 machine selected")
+    page.keyboard.press("End")
+    page.keyboard.press("Space")
+    expect(page.locator("#machine-picker-count")).to_have_text("2 machines selected")
+    chips = page.locator("#machine-picker-summary .pick-chip")
+    expect(chips).to_have_count(2)
+    assert axe_findings(page) == [], report(axe_findings(page))
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.locator("#machine-picker").screenshot(path=str(SCREENSHOTS / "machine-picker-375.png"))
+    assert axe_findings(page) == [], report(axe_findings(page))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#machine-picker").screenshot(path=str(SCREENSHOTS / "machine-picker-1280.png"))
+
+    # A search keeps what was ticked; "Select all shown" ticks the rows found.
+    page.get_by_label("Search machines").fill("Komatsu")
+    expect(listbox.get_by_role("option")).to_have_count(3)  # the two ticked first, then the one found
+    expect(page.locator("#machine-picker-count")).to_have_text("2 machines selected")
+    page.get_by_role("button", name="Select all shown").click()
+    expect(page.locator("#machine-picker-count")).to_have_text("3 machines selected")
+    # A chip unticks its machine.
+    chips.first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#machine-picker-count")).to_have_text("2 machines selected")
+    expect(chips).to_have_count(2)
+
+
+def test_the_machine_picker_without_javascript(browser, live_server, owner_admin, share_centre_data):  # noqa: F811
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail").fill(owner_admin.email)
+    page.get_by_label("Password", exact=True).fill("password")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.goto(f"{live_server.url}/sharings/new/")
+    # Plain checkboxes, each its own stop; no listbox, no counter.
+    assert page.locator("#machine-list[role=listbox]").count() == 0
+    expect(page.locator("#machine-picker-summary")).to_be_hidden()
+    expect(page.get_by_role("checkbox", name="Bobcat E35z B4SX11892 · Mini excavator · Lyon depot")).to_be_visible()
+    context.close()
