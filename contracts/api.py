@@ -345,16 +345,76 @@ class ContractListView(ApiView):
         return Response(page_body(filterset.qs, page, rows))
 
 
+_RETRIEVE_SCHEMA: dict[str, Any] = {
+    "tags": ["contracts"],
+    "summary": "Get a contract",
+    "description": "The last desired state applied, the contract's sharings and the history of its applies.",
+    "responses": {200: CONTRACT_DETAIL, **api_schema.READ_ERRORS},
+}
+
+_APPLY_SCHEMA: dict[str, Any] = {
+    "tags": ["contracts"],
+    "summary": "Apply a contract's desired state",
+    "description": (
+        "Send the whole contract as it should be; the share centre works out the plan (one sharing per line: "
+        "create, update, stop, delete, noop or conflict) and applies it in one transaction. The same desired "
+        "state again is all `noop` and writes nothing. `?dryRun=true` answers the plan and writes nothing. With "
+        "`onConflict=fail` (the default) a step the sharing rules forbid refuses the whole apply (409, with the "
+        "plan); with `skip` the rest applies. The answer's ETag is the contract's generation: send it back in "
+        "If-Match to apply only over what you read (412 otherwise)."
+    ),
+    "parameters": [
+        OpenApiParameter("dryRun", {"type": "string", "enum": ["true", "false"]}, description="Preview only."),
+        OpenApiParameter("onConflict", {"type": "string", "enum": ["fail", "skip"]}, description="Default: fail."),
+        OpenApiParameter(
+            "If-Match",
+            {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$|^\\*$'},
+            OpenApiParameter.HEADER,
+            description='The generation you read (the ETag), e.g. "3".',
+        ),
+        IDEMPOTENCY_PARAMETER,
+    ],
+    "request": ContractPutSerializer,
+    "responses": {
+        200: OpenApiResponse(ApplyResponse, description="Applied (or previewed), the plan it followed."),
+        201: OpenApiResponse(ApplyResponse, description="The contract's first apply."),
+        **api_schema.WRITE_ERRORS,
+        409: OpenApiResponse(ConflictResponse, description="onConflict=fail and the plan has conflicts."),
+        412: api_schema.error_response(
+            "If-Match names an older generation.",
+            "generation_mismatch",
+            "The contract changed since you read it (generation 4, not 3).",
+        ),
+    },
+    "examples": [
+        OpenApiExample("A new contract", request_only=True, value=CONTRACT_EXAMPLE),
+        OpenApiExample("The plan", response_only=True, status_codes=["201"], value={"data": PLAN_EXAMPLE}),
+    ],
+}
+
+_CANCEL_SCHEMA: dict[str, Any] = {
+    "tags": ["contracts"],
+    "summary": "Cancel a contract",
+    "description": (
+        "The same as a PUT of its last desired state with `status: cancelled`: every open sharing stops, or is "
+        "deleted if nothing was shared yet. Answers the plan."
+    ),
+    "parameters": [IDEMPOTENCY_PARAMETER],
+    "responses": {200: ApplyResponse, **api_schema.WRITE_ERRORS},
+}
+
+
+def _named_contract_schema(schema: dict, *, operation_id: str, reference: str, summary: str):
+    """A contract operation's schema on a path that names one reference (/contracts/import, ...): documented, so the
+    methods its Allow header lists are the schema's."""
+    description = f'The contract whose reference is "{reference}": {schema.get("description", summary)}'
+    return extend_schema(**{**schema, "operation_id": operation_id, "summary": summary, "description": description})
+
+
 class ContractDetailView(ApiView):
     domain_field_names = FIELD_NAMES
 
-    @extend_schema(
-        operation_id="contracts_retrieve",
-        tags=["contracts"],
-        summary="Get a contract",
-        description="The last desired state applied, the contract's sharings and the history of its applies.",
-        responses={200: CONTRACT_DETAIL, **api_schema.READ_ERRORS},
-    )
+    @extend_schema(operation_id="contracts_retrieve", **_RETRIEVE_SCHEMA)
     def get(self, request, reference):
         contract = selectors.contract_get(organisation=self.organisation, reference=reference)
         now = timezone.now()
@@ -375,46 +435,7 @@ class ContractDetailView(ApiView):
         ]
         return _etag(Response({"data": data}), contract.generation)
 
-    @extend_schema(
-        operation_id="contracts_apply",
-        tags=["contracts"],
-        summary="Apply a contract's desired state",
-        description=(
-            "Send the whole contract as it should be; the share centre works out the plan (one sharing per line: "
-            "create, update, stop, delete, noop or conflict) and applies it in one transaction. The same desired "
-            "state again is all `noop` and writes nothing. `?dryRun=true` answers the plan and writes nothing. With "
-            "`onConflict=fail` (the default) a step the sharing rules forbid refuses the whole apply (409, with the "
-            "plan); with `skip` the rest applies. The answer's ETag is the contract's generation: send it back in "
-            "If-Match to apply only over what you read (412 otherwise)."
-        ),
-        parameters=[
-            OpenApiParameter("dryRun", {"type": "string", "enum": ["true", "false"]}, description="Preview only."),
-            OpenApiParameter("onConflict", {"type": "string", "enum": ["fail", "skip"]}, description="Default: fail."),
-            OpenApiParameter(
-                "If-Match",
-                {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$|^\\*$'},
-                OpenApiParameter.HEADER,
-                description='The generation you read (the ETag), e.g. "3".',
-            ),
-            IDEMPOTENCY_PARAMETER,
-        ],
-        request=ContractPutSerializer,
-        responses={
-            200: OpenApiResponse(ApplyResponse, description="Applied (or previewed), the plan it followed."),
-            201: OpenApiResponse(ApplyResponse, description="The contract's first apply."),
-            **api_schema.WRITE_ERRORS,
-            409: OpenApiResponse(ConflictResponse, description="onConflict=fail and the plan has conflicts."),
-            412: api_schema.error_response(
-                "If-Match names an older generation.",
-                "generation_mismatch",
-                "The contract changed since you read it (generation 4, not 3).",
-            ),
-        },
-        examples=[
-            OpenApiExample("A new contract", request_only=True, value=CONTRACT_EXAMPLE),
-            OpenApiExample("The plan", response_only=True, status_codes=["201"], value={"data": PLAN_EXAMPLE}),
-        ],
-    )
+    @extend_schema(operation_id="contracts_apply", **_APPLY_SCHEMA)
     def put(self, request, reference):
         return run_idempotently(self, request, lambda: self._apply(request, reference))
 
@@ -439,17 +460,7 @@ class ContractDetailView(ApiView):
         code = status.HTTP_201_CREATED if result.created and not result.dry_run else status.HTTP_200_OK
         return _etag(Response({"data": _apply_json(result)}, status=code), result.contract.generation)
 
-    @extend_schema(
-        operation_id="contracts_cancel",
-        tags=["contracts"],
-        summary="Cancel a contract",
-        description=(
-            "The same as a PUT of its last desired state with `status: cancelled`: every open sharing stops, or is "
-            "deleted if nothing was shared yet. Answers the plan."
-        ),
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: ApplyResponse, **api_schema.WRITE_ERRORS},
-    )
+    @extend_schema(operation_id="contracts_cancel", **_CANCEL_SCHEMA)
     def delete(self, request, reference):
         return run_idempotently(self, request, lambda: self._cancel(reference))
 
@@ -505,15 +516,30 @@ class ContractImportView(ContractDetailView):
             return [CsvBodyParser(), MultiPartParser()]
         return super().get_parsers()
 
-    @extend_schema(exclude=True)
+    @_named_contract_schema(
+        _RETRIEVE_SCHEMA,
+        operation_id="contracts_import_named_retrieve",
+        reference="import",
+        summary="Get the contract named import",
+    )
     def get(self, request, reference):
         return super().get(request, reference)
 
-    @extend_schema(exclude=True)
+    @_named_contract_schema(
+        _APPLY_SCHEMA,
+        operation_id="contracts_import_named_apply",
+        reference="import",
+        summary="Apply the contract named import",
+    )
     def put(self, request, reference):
         return super().put(request, reference)
 
-    @extend_schema(exclude=True)
+    @_named_contract_schema(
+        _CANCEL_SCHEMA,
+        operation_id="contracts_import_named_cancel",
+        reference="import",
+        summary="Cancel the contract named import",
+    )
     def delete(self, request, reference):
         return super().delete(request, reference)
 
@@ -612,10 +638,20 @@ class ContractImportTemplateView(ContractDetailView):
         response["Content-Disposition"] = 'attachment; filename="contracts.csv"'
         return response
 
-    @extend_schema(exclude=True)
+    @_named_contract_schema(
+        _APPLY_SCHEMA,
+        operation_id="contracts_import_template_named_apply",
+        reference="import/template",
+        summary="Apply the contract named import/template",
+    )
     def put(self, request, reference):
         return super().put(request, reference)
 
-    @extend_schema(exclude=True)
+    @_named_contract_schema(
+        _CANCEL_SCHEMA,
+        operation_id="contracts_import_template_named_cancel",
+        reference="import/template",
+        summary="Cancel the contract named import/template",
+    )
     def delete(self, request, reference):
         return super().delete(request, reference)

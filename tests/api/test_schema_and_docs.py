@@ -36,6 +36,12 @@ OPERATIONS = {
     ("/api/v1/contracts/{reference}", "delete"),
     ("/api/v1/contracts/import", "post"),
     ("/api/v1/contracts/import/template", "get"),
+    # The contracts named "import" and "import/template", whose paths are those of the import and its template.
+    ("/api/v1/contracts/import", "get"),
+    ("/api/v1/contracts/import", "put"),
+    ("/api/v1/contracts/import", "delete"),
+    ("/api/v1/contracts/import/template", "put"),
+    ("/api/v1/contracts/import/template", "delete"),
     ("/api/aemp/v2/Fleet/{page}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}", "get"),
     ("/api/aemp/v2/Fleet/Equipment/ID/{id}/{element}/{start}/{end}/{page}", "get"),
