@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.portal import organisation_page
@@ -136,10 +136,10 @@ def _latest_values(view: MachineView):
 
 CHARTS = (
     # (chart id, metric, title, unit, kind)
-    ("operating-hours", Metric.OPERATING_HOURS, _lazy("Operating hours per day"), "h", "bars"),
-    ("idle-hours", Metric.IDLE_HOURS, _lazy("Idle hours per day"), "h", "bars"),
-    ("fuel-used", Metric.FUEL_USED, _lazy("Fuel used per day"), "L", "bars"),
-    ("fuel-level", Metric.FUEL_REMAINING, _lazy("Fuel level"), "%", "level"),
+    ("operating-hours", Metric.OPERATING_HOURS, gettext_lazy("Operating hours per day"), "h", "bars"),
+    ("idle-hours", Metric.IDLE_HOURS, gettext_lazy("Idle hours per day"), "h", "bars"),
+    ("fuel-used", Metric.FUEL_USED, gettext_lazy("Fuel used per day"), "L", "bars"),
+    ("fuel-level", Metric.FUEL_REMAINING, gettext_lazy("Fuel level"), "%", "level"),
 )
 
 
