@@ -61,6 +61,22 @@ def notify_sharing_created(
     )
 
 
+def notify_sharings_created(created: Iterable[tuple[Sharing, list]], *, recipient: User | None) -> list[Message]:
+    """notify_sharing_created for sharings created together (one recipient), in one outbox write."""
+    return messages_queue_many(
+        _message_for_recipient(
+            sharing,
+            recipient=recipient,
+            machines=machines,
+            message=SharingMessage.INVITATION if sharing.beneficiary_id is None else SharingMessage.CREATED,
+            key=f"sharing:{sharing.pk}:created",
+            extra=None,
+        )
+        for sharing, machines in created
+        if sharing.notification_enabled
+    )
+
+
 def notify_recipient_changed(sharing: Sharing, *, audit_event: AuditEvent) -> Message | None:
     """The sharing now goes to another person: they get what a new recipient gets (the invitation moves with it)."""
     return notify_sharing_created(sharing, occurrence=f"recipient_changed:{audit_event.pk}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -169,9 +169,15 @@ def _resolve_recipient(*, owner: Organisation, email: str) -> Organisation | Non
     return user.organisation if user is not None and user.organisation_id is not None else None
 
 
-def _recipient_user(*, owner: Organisation, email: str) -> User | None:
-    """The recipient's account if they have one; refuses members of the owner organisation."""
-    user = User.objects.filter(email=email).select_related("organisation").first()
+def _recipient_user(
+    *, owner: Organisation, email: str, accounts: Mapping[str, User | None] | None = None
+) -> User | None:
+    """The recipient's account if they have one (from `accounts` when read there); refuses members of the owner
+    organisation."""
+    if accounts is not None and email in accounts:
+        user = accounts[email]
+    else:
+        user = User.objects.filter(email=email).select_related("organisation").first()
     if user is None or user.organisation_id is None:
         return user
     if user.organisation_id == owner.pk:
@@ -192,6 +198,25 @@ def properties_clean(properties: Mapping[str, Any] | None) -> dict[str, str]:
 def data_packs_clean(codes) -> list[str]:
     """Data packs as a sharing stores them (canonical order, no duplicates); see properties_clean."""
     return _clean_data_packs(codes)
+
+
+def recipient_account(
+    *, owner: Organisation, email: str, accounts: Mapping[str, User | None] | None = None
+) -> User | None:
+    """The recipient's account (with its organisation), None when they have none yet; refuses (InvalidInput) an
+    invalid e-mail and members of the owner organisation, as sharing_create does. `accounts`: what
+    recipient_accounts read for a batch."""
+    return _recipient_user(owner=owner, email=_clean_email(email), accounts=accounts)
+
+
+def recipient_accounts(*, emails: Iterable[str]) -> dict[str, User | None]:
+    """The accounts of many recipients in one query, by e-mail as cleaned (None: no account), for recipient_account
+    over a batch (a contract import's preview)."""
+    wanted = {(email or "").strip().lower() for email in emails}
+    accounts: dict[str, User | None] = dict.fromkeys(wanted)
+    for user in User.objects.filter(email__in=wanted).select_related("organisation"):
+        accounts[user.email] = user
+    return accounts
 
 
 def recipient_organisation(*, owner: Organisation, email: str) -> Organisation | None:
@@ -368,15 +393,13 @@ def sharing_create(
 ) -> list[Sharing]:
     """Create one sharing of all the machines, or one sharing per machine. Returns the sharings created.
 
-    A contract sync names the contract that manages them (`contract_id`) and, per machine id, the contract line each
-    sharing stands for (`contract_lines`), and tells the recipient itself, once for the whole change
-    (`notify=False`)."""
+    A contract names the contract that manages them (`contract_id`) and, per machine id, the contract line each
+    sharing stands for (`contract_lines`); a contract apply itself calls sharings_create."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
     actor.require_admin_of(owner)
     now = now or timezone.now()
-
     checked, errors = _creation_checked(
         owner=owner,
         machine_ids=machine_ids,
@@ -392,43 +415,163 @@ def sharing_create(
     )
     if errors:
         raise _refused_with_all(errors)
-    machines = checked.machines
-    recipient_email, recipient, beneficiary = checked.recipient_email, checked.recipient, checked.beneficiary
-    recipient_organisation_name = checked.recipient_organisation_name
     start_at, end_at = cast(datetime, checked.start_at), checked.end_at  # a start is checked to be there
-    reference, properties, data_packs = checked.reference, checked.properties, checked.data_packs
+    groups = [[machine] for machine in checked.machines] if one_per_machine else [checked.machines]
+    lines = contract_lines or {}
+    return _sharings_write(
+        actor=actor,
+        owner=owner,
+        checked=checked,
+        groups=[(group, start_at, end_at, lines.get(group[0].pk, "") if len(group) == 1 else "") for group in groups],
+        notification_enabled=notification_enabled,
+        contract=contract_id,
+        notify=notify,
+        now=now,
+    )
 
+
+@dataclass(frozen=True)
+class NewSharing:
+    """One sharing of a batch created by sharings_create: its machines (one per sharing for a contract line), its
+    period, and the contract line it stands for."""
+
+    machine_ids: tuple
+    start_at: datetime | None
+    end_at: datetime | None = None
+    contract_line: str = ""
+
+
+@transaction.atomic
+def sharings_create(
+    *,
+    actor: Actor,
+    sharings: Sequence[NewSharing],
+    recipient_email: str,
+    recipient_organisation_name: str = "",
+    reference: str = "",
+    properties: Mapping[str, Any] | None = None,
+    data_packs: Iterable[str] | None = None,
+    notification_enabled: bool = True,
+    contract: Any = None,
+    notify: bool = True,
+    now: datetime | None = None,
+) -> list[Sharing]:
+    """Create several sharings for one recipient at once, each with its own machines and period (a contract's new
+    lines), under exactly the checks of sharing_create, in a fixed number of statements whatever their number: one
+    INSERT each for the sharings, their machines, their audit events and their events. A contract sync names the
+    contract that manages them (`contract`, its row) and tells the recipient itself, once for the whole change
+    (`notify=False`). Returns the sharings created, in the order asked."""
+    owner = actor.organisation
+    if owner is None:
+        raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
+    actor.require_admin_of(owner)
+    now = now or timezone.now()
+    if not sharings:
+        raise InvalidInput("machines_required", _("Choose at least one machine."), field="machines")
+    first = sharings[0]
+    checked, errors = _creation_checked(
+        owner=owner,
+        machine_ids=[machine_id for new in sharings for machine_id in new.machine_ids],
+        recipient_email=recipient_email,
+        recipient_organisation_name=recipient_organisation_name,
+        reference=reference,
+        properties=properties,
+        data_packs=data_packs,
+        notification_enabled=notification_enabled,
+        start_at=first.start_at,
+        end_at=first.end_at,
+        now=now,
+    )
+    if errors:
+        raise _refused_with_all(errors)
+    periods = {(first.start_at, first.end_at): (cast(datetime, checked.start_at), checked.end_at)}
+    for new in sharings:
+        if (new.start_at, new.end_at) not in periods:
+            start_at = _clean_datetime(new.start_at, "start_at")
+            if start_at is None:
+                raise InvalidInput("start_required", _("Give a start date."), field="start_at")
+            end_at = _clean_datetime(new.end_at, "end_at")
+            _raise_refusal(lifecycle.creation_dates_refusal(start_at=start_at, end_at=end_at, now=now))
+            periods[(new.start_at, new.end_at)] = (start_at, end_at)
+    machines = {machine.pk: machine for machine in checked.machines}
+    groups = []
+    for new in sharings:
+        group = [machines[_as_uuid(machine_id)] for machine_id in new.machine_ids]
+        if not group:
+            raise InvalidInput("machines_required", _("Choose at least one machine."), field="machines")
+        start_at, end_at = periods[(new.start_at, new.end_at)]
+        groups.append((group, start_at, end_at, single_line(new.contract_line)[:100]))
+    return _sharings_write(
+        actor=actor,
+        owner=owner,
+        checked=checked,
+        groups=groups,
+        notification_enabled=notification_enabled,
+        contract=contract,
+        notify=notify,
+        now=now,
+    )
+
+
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _sharings_write(
+    *,
+    actor: Actor,
+    owner: Organisation,
+    checked: _CreationInput,
+    groups: list[tuple[list[Machine], datetime, datetime | None, str]],
+    notification_enabled: bool,
+    contract: Any,
+    notify: bool,
+    now: datetime,
+) -> list[Sharing]:
+    """The writes of checked sharings, each group (machines, start, end, contract line) one sharing, each kind of row
+    in one statement. `contract`: the managing contract's row, or its id."""
+    recipient_email, recipient, beneficiary = checked.recipient_email, checked.recipient, checked.beneficiary
     contact_record(
         organisation=owner,
         email=recipient_email,
-        organisation_name=recipient_organisation_name,
+        organisation_name=checked.recipient_organisation_name,
         known_organisation=beneficiary,
     )
-    groups = [[machine] for machine in machines] if one_per_machine else [machines]
-    sharings = []
-    for group in groups:
+    managed = {"contract": contract} if isinstance(contract, models.Model) else {"contract_id": contract}
+    created: list[tuple[Sharing, list[Machine]]] = []
+    for group, start_at, end_at, contract_line in groups:
         sharing = Sharing(
             owner=owner,
             beneficiary=beneficiary,
             sender=actor.user,
             sender_label=actor.label,
             recipient_email=recipient_email,
-            recipient_organisation_name=recipient_organisation_name,
-            reference=reference,
-            properties=properties,
-            data_packs=data_packs,
+            recipient_organisation_name=checked.recipient_organisation_name,
+            reference=checked.reference,
+            properties=checked.properties,
+            data_packs=checked.data_packs,
             notification_enabled=notification_enabled,
             start_at=start_at,
             end_at=end_at,
-            contract_id=contract_id,
-            contract_line=(contract_lines or {}).get(group[0].pk, "") if len(group) == 1 else "",
+            contract_line=contract_line if len(group) == 1 else "",
             created_at=now,
             updated_at=now,
+            **managed,
         )
         sharing.status = sharing.status_at(now)
-        sharing.save()
-        SharingMachine.objects.bulk_create([SharingMachine(sharing=sharing, machine=machine) for machine in group])
-        audit_record(
+        created.append((sharing, group))
+    sharings = Sharing.objects.bulk_create([sharing for sharing, _group in created])
+    links = SharingMachine.objects.bulk_create(
+        [SharingMachine(sharing=sharing, machine=machine) for sharing, group in created for machine in group]
+    )
+    by_sharing: dict[Any, list[SharingMachine]] = {}
+    for link in links:
+        by_sharing.setdefault(link.sharing_id, []).append(link)
+    for sharing in sharings:
+        # The events and the answer show each sharing's machines: they are known, no need to read them back.
+        _machines_known(sharing, by_sharing.get(sharing.pk, []))
+    audit_record_many(
+        audit_event(
             actor=actor,
             organisation=owner,
             target_type=AuditTarget.SHARING,
@@ -438,23 +581,35 @@ def sharing_create(
                 ("machines", None, [str(machine.pk) for machine in group]),
                 ("recipient_email", None, recipient_email),
                 ("beneficiary", None, beneficiary),
-                ("start_at", None, start_at),
-                ("end_at", None, end_at),
-                ("reference", None, reference),
-                ("properties", None, properties),
-                ("data_packs", None, data_packs),
+                ("start_at", None, sharing.start_at),
+                ("end_at", None, sharing.end_at),
+                ("reference", None, checked.reference),
+                ("properties", None, checked.properties),
+                ("data_packs", None, checked.data_packs),
                 ("notification_enabled", None, notification_enabled),
                 ("status", None, sharing.status),
             ],
             now=now,
         )
-        if notify:
-            messages.notify_sharing_created(sharing, recipient=recipient, machines=group)
-        sharings.append(sharing)
+        for sharing, group in created
+    )
+    if notify:
+        messages.notify_sharings_created(created, recipient=recipient)
     if beneficiary is not None:
-        _receive_machines(beneficiary=beneficiary, machines=machines, now=now)
+        _receive_machines(
+            beneficiary=beneficiary,
+            machines=list({machine.pk: machine for _sharing, group in created for machine in group}.values()),
+            now=now,
+        )
     changes_announce(sharing_change(ChangeType.SHARING_CREATED, sharing, now=now) for sharing in sharings)
     return sharings
+
+
+def _machines_known(sharing: Sharing, links: list[SharingMachine]) -> None:
+    """Give a sharing just created its machine links as if prefetched, as prefetch_related would."""
+    links_: Any = sharing.sharing_machines.all()
+    links_._result_cache, links_._prefetch_done = links, True
+    cast(Any, sharing)._prefetched_objects_cache = {"sharing_machines": links_}
 
 
 def _locked_sharing(sharing: Sharing) -> Sharing:
