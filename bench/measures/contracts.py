@@ -64,7 +64,7 @@ def _put_all(key: str, bodies: dict[str, str]) -> tuple[float, dict]:
                 return
             connection_.request("PUT", f"/api/v1/contracts/{reference}", body=body, headers=headers)
             response = connection_.getresponse()
-            answer = json.loads(response.read() or b"{}")
+            answer = _json(response.read())
             summary = answer.get("data", {}).get("summary", {})
             with lock:
                 outcome["status"][response.status] = outcome["status"].get(response.status, 0) + 1
@@ -105,8 +105,17 @@ def _preview(key: str, bodies: dict[str, str]) -> tuple[float, int, dict]:
     started = time.perf_counter()
     connection_.request("POST", "/api/v1/contracts/import?dryRun=true", body="\n".join(rows).encode(), headers=headers)
     response = connection_.getresponse()
-    answer = json.loads(response.read() or b"{}")
+    answer = _json(response.read())
     return time.perf_counter() - started, response.status, answer.get("data", {}).get("summary", {})
+
+
+def _json(body: bytes) -> dict:
+    """The answer's JSON; {} for anything else (a worker killed by gunicorn's timeout answers nothing, or HTML)."""
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 @measure(14, "contracts: 1,000 × 3 lines PUT / again unchanged / CSV preview", "≤ 10 s / ≤ 2 s / ≤ 15 s")

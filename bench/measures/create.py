@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from . import Result, measure
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PORT = 8765
+#: BENCH_PORT: helpers benching side by side on one machine each need their own.
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 CLIENTS = 8
 SECONDS = 20
 REFERENCE = "BENCH-CREATE"
