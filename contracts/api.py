@@ -30,7 +30,7 @@ from sharing.lifecycle import too_late_refusal
 
 from . import imports, selectors, services
 from .filters import ContractFilterSet
-from .models import Contract, ContractStatus
+from .models import ContractStatus
 from .plan import Action, Desired, Line
 
 CONTRACTS_DEFAULT_LIMIT, CONTRACTS_MAX_LIMIT = 50, 200
@@ -241,8 +241,8 @@ def _sharings_json(sharings, now) -> list[dict]:
     return list(SharingSerializer(sharings, many=True, context={"now": now}).data)
 
 
-def _apply_json(result: services.ApplyResult) -> dict[str, Any]:
-    now = timezone.now()
+def _apply_json(result: services.ApplyResult, *, sharings: list[dict] | None = None) -> dict[str, Any]:
+    """The answer of an apply; `sharings`: its sharings already serialised (a file's, all at once)."""
     return {
         "reference": result.desired.reference,
         "dryRun": result.dry_run,
@@ -251,23 +251,7 @@ def _apply_json(result: services.ApplyResult) -> dict[str, Any]:
         "plan": result.plan.as_json(),
         "summary": result.plan.summary,
         "warnings": [warning.as_json() for warning in result.plan.warnings],
-        "sharings": _sharings_json(result.sharings, now),
-    }
-
-
-def _contract_row(contract: Contract, counts: dict) -> dict[str, Any]:
-    state = contract.desired_state or {}
-    return {
-        "reference": contract.reference,
-        "status": contract.status,
-        "generation": contract.generation,
-        "recipient": contract.recipient_email,
-        "startDate": state.get("startDate"),
-        "endDate": state.get("endDate"),
-        "lines": len(state.get("lines", ())),
-        "sharingCounts": counts,
-        "lastAppliedAt": format_instant(contract.last_applied_at),
-        "lastAppliedBy": contract.last_applied_by,
+        "sharings": sharings if sharings is not None else _sharings_json(result.sharings, timezone.now()),
     }
 
 
@@ -340,7 +324,7 @@ class ContractListView(ApiView):
 
         def rows(contracts):
             counts = selectors.sharing_counts_of(contracts)
-            return [_contract_row(contract, counts[contract.pk]) for contract in contracts]
+            return [selectors.contract_row(contract, counts[contract.pk]) for contract in contracts]
 
         return Response(page_body(filterset.qs, page, rows))
 
@@ -418,7 +402,7 @@ class ContractDetailView(ApiView):
     def get(self, request, reference):
         contract = selectors.contract_get(organisation=self.organisation, reference=reference)
         now = timezone.now()
-        data = _contract_row(contract, selectors.sharing_counts_of([contract])[contract.pk])
+        data = selectors.contract_row(contract, selectors.sharing_counts_of([contract])[contract.pk])
         data["desiredState"] = contract.desired_state
         data["sharings"] = _sharings_json(services.contract_sharings(contract), now)
         data["applies"] = [
@@ -486,7 +470,9 @@ class CsvBodyParser(BaseParser):
 
 
 def _import_json(result: imports.ImportResult) -> dict[str, Any]:
-    contracts = [_apply_json(apply) for apply in result.results]
+    # One serializer for every sharing of the file: DRF copies a serializer's fields each time one is made.
+    shown = iter(_sharings_json([sharing for apply in result.results for sharing in apply.sharings], timezone.now()))
+    contracts = [_apply_json(apply, sharings=[next(shown) for _sharing in apply.sharings]) for apply in result.results]
     totals = dict.fromkeys(Action.ALL, 0)
     for contract in contracts:
         for action, count in contract["summary"].items():

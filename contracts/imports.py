@@ -333,11 +333,17 @@ def contracts_import(*, actor: Actor, raw: bytes, dry_run: bool = False) -> Impo
     desired_states = contracts_read(owner=actor.organisation, raw=raw)
     results: list[services.ApplyResult] = []
     errors: list[RowError] = []
+    # A preview reads what every contract's plan needs at once; an apply reads each contract under its lock.
+    facts = (
+        services.contract_facts(owner=actor.organisation, desired_states=[d for d, _row in desired_states])
+        if dry_run
+        else None
+    )
     with transaction.atomic():
         for desired, first_row in desired_states:
             try:
                 result = services.contract_apply(
-                    actor=actor, reference=desired.reference, desired=desired, dry_run=dry_run
+                    actor=actor, reference=desired.reference, desired=desired, dry_run=dry_run, facts=facts
                 )
             except services.ContractConflict as conflict:
                 result = conflict.result

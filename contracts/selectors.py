@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from hiboo_connect.api.fields import format_instant
 from hiboo_connect.errors import get_or_not_found
 from sharing.lifecycle import SharingStatus
 from sharing.models import Sharing
@@ -44,6 +48,32 @@ def contract_recipients(organisation: Organisation) -> list[str]:
 
 def contract_history(contract: Contract, *, limit: int = HISTORY_SHOWN) -> list[ContractApply]:
     return list(contract.applies.order_by("-applied_at", "-generation")[:limit])
+
+
+def contract_row(contract: Contract, counts: dict) -> dict[str, Any]:
+    """A contract as GET /contracts lists it (and the contract.applied event shows it to its owner); `counts`: its
+    sharings by status, from sharing_counts_of."""
+    state = contract.desired_state or {}
+    return {
+        "reference": contract.reference,
+        "status": contract.status,
+        "generation": contract.generation,
+        "recipient": contract.recipient_email,
+        "startDate": state.get("startDate"),
+        "endDate": state.get("endDate"),
+        "lines": len(state.get("lines", ())),
+        "sharingCounts": counts,
+        "lastAppliedAt": format_instant(contract.last_applied_at),
+        "lastAppliedBy": contract.last_applied_by,
+    }
+
+
+def sharing_counts_in(sharings: Iterable[Sharing]) -> dict[str, int]:
+    """sharing_counts_of for sharings already read: by their status column, as the lists count."""
+    counts = dict.fromkeys(SharingStatus.values, 0)
+    for sharing in sharings:
+        counts[sharing.status] += 1
+    return counts
 
 
 def sharing_counts_of(contracts: list[Contract]) -> dict:

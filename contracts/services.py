@@ -5,6 +5,7 @@ it causes is tagged with the apply's id."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -13,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import TextChoices
+from django.db.models import Prefetch, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,11 +26,13 @@ from hiboo_connect.errors import DomainError, InvalidInput, NotAllowed, Precondi
 from hiboo_connect.text import single_line
 from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
+from sharing.changes import Change, ChangeType, changes_announce
 from sharing.lifecycle import Refusal
 from sharing.models import Sharing, SharingMachine
 
-from . import messages
+from . import messages, selectors
 from .audit import AuditAction, AuditTarget
+from .messages import SUBJECT
 from .models import Contract, ContractApply, ContractStatus
 from .plan import (
     SERVICE_FIELDS,
@@ -105,13 +108,44 @@ def _cleaned(desired: Desired, reference: str) -> Desired:
     )
 
 
+@dataclass(frozen=True)
+class ContractFacts:
+    """What the previews of many contracts (a CSV file) read once for all of them rather than once per contract:
+    the recipients' accounts and the owner's contacts with a name, the contracts and their sharings, and the machines
+    of all the lines the owner may not share. Only for dry runs: an apply reads its contract under its lock."""
+
+    accounts: Mapping[str, Any]
+    named_contacts: frozenset[str]
+    contracts: Mapping[str, Contract]
+    sharings: Mapping[Any, list[Sharing]]
+    unusable: Mapping[uuid.UUID, Refusal]
+
+
+def contract_facts(*, owner, desired_states: Iterable[Desired]) -> ContractFacts:
+    """The facts of these contracts' previews, in a fixed number of queries whatever their number."""
+    desired_states = list(desired_states)
+    accounts = sharing_services.recipient_accounts(emails=[desired.recipient_email for desired in desired_states])
+    named_contacts = frozenset(
+        owner.contacts.filter(email__in=list(accounts)).exclude(organisation_name="").values_list("email", flat=True)
+    )
+    references = {contract_reference_clean(desired.reference) for desired in desired_states}
+    contracts = {
+        contract.reference: contract for contract in Contract.objects.filter(owner=owner, reference__in=references)
+    }
+    sharings: dict[Any, list[Sharing]] = {contract.pk: [] for contract in contracts.values()}
+    for sharing in _sharings_of(list(contracts.values())):
+        sharings[sharing.contract_id].append(sharing)
+    wanted = {line.asset_id for desired in desired_states for line in desired.lines}
+    return ContractFacts(accounts, named_contacts, contracts, sharings, _unusable_assets(owner=owner, wanted=wanted))
+
+
 def _locked_contract(*, owner, reference: str, create: bool) -> tuple[Contract, bool]:
     """The contract under a row lock, so two applies of it queue up. A first apply creates it; a second one racing it
-    waits on the unique constraint and then locks the row the first committed."""
-    contracts = Contract.objects.select_for_update()
+    waits on the unique constraint and then locks the row the first committed. A dry run (create=False) reads it
+    without a lock: it writes nothing."""
     if create:
-        return contracts.get_or_create(owner=owner, reference=reference)
-    contract = contracts.filter(owner=owner, reference=reference).first()
+        return Contract.objects.select_for_update().get_or_create(owner=owner, reference=reference)
+    contract = Contract.objects.filter(owner=owner, reference=reference).first()
     return (contract, False) if contract is not None else (Contract(owner=owner, reference=reference), True)
 
 
@@ -119,10 +153,16 @@ def contract_sharings(contract: Contract) -> list[Sharing]:
     """The contract's sharings, oldest first, ready for the plan and the API (one query and one for the machines)."""
     if contract.pk is None or contract._state.adding:
         return []
+    return _sharings_of([contract])
+
+
+def _sharings_of(contracts: list[Contract]) -> list[Sharing]:
+    if not contracts:
+        return []
     return list(
-        Sharing.objects.filter(contract=contract)
+        Sharing.objects.filter(contract__in=contracts)
         .select_related("owner", "beneficiary", "contract")
-        .prefetch_related("sharing_machines")
+        .prefetch_related(Prefetch("sharing_machines", queryset=SharingMachine.objects.select_related("machine")))
         .order_by("created_at", "pk")
     )
 
@@ -154,9 +194,8 @@ def _current(sharing: Sharing, applied_state: Mapping[str, Any], now: datetime) 
     )
 
 
-def _unusable_assets(*, owner, desired: Desired) -> dict[uuid.UUID, Refusal]:
-    """The machines of the desired lines the owner may not share, each with the rule's refusal."""
-    wanted = {line.asset_id for line in desired.lines}
+def _unusable_assets(*, owner, wanted: set[uuid.UUID]) -> dict[uuid.UUID, Refusal]:
+    """The machines among `wanted` the owner may not share, each with the rule's refusal."""
     if not wanted:
         return {}
     owned = set(machines_owned_by(owner).filter(pk__in=wanted).values_list("pk", flat=True))
@@ -179,23 +218,24 @@ def _unusable_assets(*, owner, desired: Desired) -> dict[uuid.UUID, Refusal]:
     return unusable
 
 
-def _recipient_organisation_id(*, owner, desired: Desired):
-    """The organisation of the recipient's account (None: no account yet). Refuses, as sharing_create would, a
-    member of the owner organisation, and an unknown recipient without an organisation name to invite them under."""
-    organisation = sharing_services.recipient_organisation(owner=owner, email=desired.recipient_email)
-    if organisation is not None:
-        return organisation.pk
-    if (
-        desired.status == ContractStatus.ACTIVE
-        and not desired.recipient_organisation_name
-        and not owner.contacts.filter(email=desired.recipient_email).exclude(organisation_name="").exists()
-    ):
+def _recipient(*, owner, desired: Desired, facts: ContractFacts | None = None):
+    """The recipient's account (None: no account yet). Refuses, as sharing_create would, a member of the owner
+    organisation, and an unknown recipient without an organisation name to invite them under."""
+    accounts = facts.accounts if facts is not None else None
+    recipient = sharing_services.recipient_account(owner=owner, email=desired.recipient_email, accounts=accounts)
+    if recipient is not None and recipient.organisation_id is not None:
+        return recipient
+    if facts is not None:
+        named_contact = desired.recipient_email in facts.named_contacts
+    else:
+        named_contact = owner.contacts.filter(email=desired.recipient_email).exclude(organisation_name="").exists()
+    if desired.status == ContractStatus.ACTIVE and not desired.recipient_organisation_name and not named_contact:
         raise InvalidInput(
             "recipient_organisation_required",
             _("This recipient has no account yet: give the name of their organisation."),
             field="recipient_organisation_name",
         )
-    return None
+    return recipient
 
 
 def _overlap_warnings(*, owner, plan: Plan, own_sharing_ids: set) -> list[Warning]:
@@ -230,6 +270,37 @@ def _overlap_warnings(*, owner, plan: Plan, own_sharing_ids: set) -> list[Warnin
     return warnings
 
 
+def _plan(
+    *,
+    owner,
+    contract: Contract,
+    desired: Desired,
+    sharings: list[Sharing],
+    recipient,
+    now: datetime,
+    facts: ContractFacts | None = None,
+) -> Plan:
+    """The plan, reading which machines the owner may share only for the lines that would create a sharing (a no-op
+    or an update reads none): the plan is pure, so it is worked out again when some of them may not be shared."""
+
+    def plan_with(unusable: Mapping[uuid.UUID, Refusal]) -> Plan:
+        return contract_plan(
+            desired=desired,
+            sharings=[_current(sharing, contract.applied_state, now) for sharing in sharings],
+            recipient_organisation_id=recipient.organisation_id if recipient is not None else None,
+            unusable_assets=unusable,
+            now=now,
+        )
+
+    plan = plan_with({})
+    creating = {step.asset_id for step in plan.steps if (step.intended or step.action) == Action.CREATE}
+    if facts is not None:
+        unusable = {asset_id: facts.unusable[asset_id] for asset_id in creating if asset_id in facts.unusable}
+    else:
+        unusable = _unusable_assets(owner=owner, wanted=creating)
+    return plan_with(unusable) if unusable else plan
+
+
 def contract_apply(
     *,
     actor: Actor,
@@ -239,33 +310,45 @@ def contract_apply(
     on_conflict: str = OnConflict.FAIL,
     expected_generation: int | None = None,
     now: datetime | None = None,
+    facts: ContractFacts | None = None,
 ) -> ApplyResult:
     """Bring the contract `reference` of the actor's organisation in line with `desired`, in one transaction, with
     the contract's row locked. A dry run works out the same plan and writes nothing. With on_conflict=fail any
     conflict refuses the whole apply (ContractConflict, carrying the plan); with skip the rest applies. The same
-    desired state again is all noop and writes nothing, not even the generation."""
+    desired state again is all noop and writes nothing, not even the generation. A dry run of many contracts (a CSV
+    preview) passes the `facts` contract_facts read for all of them at once."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
     actor.require_admin_of(owner)
     now = now or timezone.now()
     desired = _cleaned(desired, contract_reference_clean(reference))
-    recipient_organisation_id = _recipient_organisation_id(owner=owner, desired=desired)
-    with transaction.atomic():
-        contract, created = _locked_contract(owner=owner, reference=desired.reference, create=not dry_run)
+    facts = facts if dry_run else None
+    recipient = _recipient(owner=owner, desired=desired, facts=facts)
+    # A dry run writes nothing and locks nothing: it needs no transaction of its own.
+    with transaction.atomic() if not dry_run else contextlib.nullcontext():
+        if facts is not None:
+            found = facts.contracts.get(desired.reference)
+            contract, created = (
+                (found, False) if found is not None else (Contract(owner=owner, reference=desired.reference), True)
+            )
+        else:
+            contract, created = _locked_contract(owner=owner, reference=desired.reference, create=not dry_run)
         if expected_generation is not None and expected_generation != contract.generation:
             raise PreconditionFailed(
                 "generation_mismatch",
                 _("The contract changed since you read it (generation %(current)d, not %(expected)d).")
                 % {"current": contract.generation, "expected": expected_generation},
             )
-        sharings = contract_sharings(contract)
-        plan = contract_plan(
+        sharings = facts.sharings.get(contract.pk, []) if facts is not None else contract_sharings(contract)
+        plan = _plan(
+            owner=owner,
+            contract=contract,
             desired=desired,
-            sharings=[_current(sharing, contract.applied_state, now) for sharing in sharings],
-            recipient_organisation_id=recipient_organisation_id,
-            unusable_assets=_unusable_assets(owner=owner, desired=desired),
+            sharings=sharings,
+            recipient=recipient,
             now=now,
+            facts=facts,
         )
         state = desired.as_state()
         if not plan.writes and state == contract.desired_state and not created:
@@ -279,6 +362,7 @@ def contract_apply(
         if dry_run:
             return ApplyResult(contract, created, True, plan, sharings, desired)
         apply_id = uuid.uuid4()
+        before = sharings
         with audit_cause(apply_id):
             plan = _execute(
                 plan, actor=actor, contract=contract, desired=desired, sharings={s.pk: s for s in sharings}, now=now
@@ -287,9 +371,39 @@ def contract_apply(
                 raise ContractConflict(ApplyResult(contract, created, dry_run, plan, sharings, desired))
             sharings = _record_apply(apply_id, actor=actor, contract=contract, state=state, plan=plan, now=now)
             messages.notify_contract_changed(
-                contract=contract, desired=desired, plan=plan, sharings=sharings, generation=contract.generation
+                contract=contract,
+                desired=desired,
+                plan=plan,
+                before=before,
+                sharings=sharings,
+                generation=contract.generation,
+                recipient=recipient,
             )
+            _announce_apply(apply_id, contract=contract, plan=plan, sharings=sharings, now=now)
     return ApplyResult(contract, created, False, plan, sharings, desired)
+
+
+def _announce_apply(apply_id, *, contract: Contract, plan: Plan, sharings: list[Sharing], now: datetime) -> None:
+    """The contract.applied event (DESIGN §9), for the owner only: the contract as GET /contracts lists it, with
+    this apply's plan. The recipient hears of the sharings it receives through their own events; the contract
+    itself (its customer, its properties, the plan) is the owner's."""
+    view = {
+        **selectors.contract_row(contract, selectors.sharing_counts_in(sharings)),
+        "applyId": str(apply_id),
+        "summary": plan.summary,
+        "plan": plan.as_json(),
+    }
+    changes_announce(
+        [
+            Change(
+                type=ChangeType.CONTRACT_APPLIED,
+                occurred_at=now,
+                subject_type=SUBJECT,
+                subject_id=contract.pk,
+                views={contract.owner_id: view},
+            )
+        ]
+    )
 
 
 def _record_apply(apply_id, *, actor: Actor, contract: Contract, state: dict, plan: Plan, now: datetime) -> list:
@@ -338,9 +452,9 @@ class _Steps:
         self.steps = list(plan.steps)
 
     def attempt(self, indexes: list[int], write: Callable[[], Any]) -> Any:
+        """`write` is a sharing service: its own transaction.atomic is the savepoint a refusal rolls back to."""
         try:
-            with transaction.atomic():
-                return write()
+            return write()
         except DomainError as error:
             for index in indexes:
                 self.steps[index] = self.steps[index].refused(error.code, error.message)
@@ -354,7 +468,7 @@ def _execute(
     plan: Plan, *, actor: Actor, contract: Contract, desired: Desired, sharings: Mapping, now: datetime
 ) -> Plan:
     """Carry the steps out through the sharing services: ends first (a swap frees its line), then updates, then the
-    new sharings, one sharing_create per period."""
+    new sharings, all in one sharings_create (its statements do not grow with the lines)."""
     steps = _Steps(plan)
     for index, step in steps.of(Action.STOP, Action.DELETE):
         sharing = sharings[step.sharing_id]
@@ -377,51 +491,34 @@ def _execute(
             now=now,
         )
         steps.attempt([index], update)
-    for indexes in _creation_groups(steps.steps):
-        first = steps.steps[indexes[0]]
-        lines = {steps.steps[index].asset_id: steps.steps[index].line_reference for index in indexes}
+    creating = steps.of(Action.CREATE)
+    if creating:
         create = partial(
-            sharing_services.sharing_create,
+            sharing_services.sharings_create,
             actor=actor,
-            machine_ids=list(lines),
+            sharings=[
+                sharing_services.NewSharing(
+                    machine_ids=(step.asset_id,),
+                    start_at=step.values["startDate"],
+                    end_at=step.values["endDate"],
+                    contract_line=step.line_reference,
+                )
+                for _index, step in creating
+            ],
             recipient_email=desired.recipient_email,
             recipient_organisation_name=desired.recipient_organisation_name,
             reference=desired.reference,
             properties=desired.properties,
             data_packs=list(desired.data_packs),
             notification_enabled=desired.notification_enabled,
-            start_at=first.values["startDate"],
-            end_at=first.values["endDate"],
-            one_per_machine=True,
-            contract_id=contract.pk,
-            contract_lines=lines,
+            contract=contract,
             notify=False,
             now=now,
         )
-        created = steps.attempt(indexes, create)
-        if created:
-            by_machine = dict(
-                SharingMachine.objects.filter(sharing__in=created).values_list("machine_id", "sharing_id")
-            )
-            for index in indexes:
-                steps.steps[index] = replace(steps.steps[index], sharing_id=by_machine.get(steps.steps[index].asset_id))
+        created = steps.attempt([index for index, _step in creating], create)
+        for (index, step), sharing in zip(creating, created or (), strict=False):
+            steps.steps[index] = replace(step, sharing_id=sharing.pk)
     return replace(plan, steps=tuple(steps.steps))
-
-
-def _creation_groups(steps: Iterable[Step]) -> list[list[int]]:
-    """The create steps by period, a machine at most once per group: each group is one sharing_create call."""
-    groups: list[tuple[tuple, set, list[int]]] = []
-    for index, step in enumerate(steps):
-        if step.action != Action.CREATE:
-            continue
-        period = (step.values["startDate"], step.values["endDate"])
-        group = next((g for g in groups if g[0] == period and step.asset_id not in g[1]), None)
-        if group is None:
-            group = (period, set(), [])
-            groups.append(group)
-        group[1].add(step.asset_id)
-        group[2].append(index)
-    return [indexes for _period, _assets, indexes in groups]
 
 
 def contract_cancel(*, actor: Actor, contract: Contract, now: datetime | None = None) -> ApplyResult:

@@ -233,3 +233,33 @@ def test_any_reference_works_import_and_import_template_included(now, admin_api,
         assert cancelled.status_code == 200
         assert cancelled.json()["data"]["status"] == "cancelled"
         assert Contract.objects.get(reference=reference).status == "cancelled"
+
+
+def _file(beneficiary_admin, machines, contracts):
+    rows = [HEADER]
+    for number in range(contracts):
+        for line, machine in enumerate(machines[number * 3 : number * 3 + 3], 1):
+            rows.append(
+                f"C-{number},{beneficiary_admin.email},,{machine.pk},,,L{line},2026-07-13,2026-08-12,essential,"
+                "active,BuildCo,Lyon"
+            )
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("contracts", [2, 8])
+def test_a_preview_reads_a_fixed_number_of_times_whatever_its_contracts(
+    now, admin_api, owner_org, beneficiary_admin, django_assert_num_queries, contracts
+):
+    machines = [MachineFactory(organisation=owner_org) for _ in range(3 * contracts)]
+    text = _file(beneficiary_admin, machines, contracts)
+    assert send(admin_api, text).status_code == 200  # applied: the preview below is all noop
+    # The key, the recipients' accounts, the owner's named contacts, the contracts, their sharings and their machines,
+    # the machines the owner may share, and the import's savepoint (taken and released): for every contract at once.
+    with django_assert_num_queries(9):
+        response = send(admin_api, text, params="?dryRun=true")
+    assert response.status_code == 200
+    assert response.json()["data"]["summary"]["noop"] == 3 * contracts
+    # New contracts: no sharings to read, and one query per contract for its overlap warnings.
+    with django_assert_num_queries(7 + contracts):
+        response = send(admin_api, text.replace("C-", "D-"), params="?dryRun=true")
+    assert response.json()["data"]["summary"]["create"] == 3 * contracts

@@ -7,6 +7,7 @@ import pytest
 from outbox.email import message_email
 from outbox.models import Message
 from sharing.messages import SharingMessage
+from tests.factories import AdminFactory
 
 from .conftest import DAY, NOW, contract_body, instant, put
 
@@ -75,3 +76,65 @@ def test_an_unknown_recipient_is_invited_in_the_same_email(now, admin_api, machi
     body = message_email(message).body
     assert "create your account" in body
     assert "email=new%40nowhere.example" in body
+
+
+def test_a_move_to_another_organisation_tells_the_old_recipient_the_machines_are_no_longer_shared(
+    now, admin_api, machines, beneficiary_admin, outsider_org
+):
+    newcomer = AdminFactory(organisation=outsider_org, email="site@quarry.example")
+    beneficiary_admin.language = "fr"
+    beneficiary_admin.save(update_fields=["language"])
+    put(admin_api, "CTR-1", contract_body(machines[:2]))
+    response = put(admin_api, "CTR-1", contract_body(machines[:2], recipient=newcomer.email))
+    assert response.json()["data"]["summary"] == {
+        "create": 2,
+        "update": 0,
+        "stop": 0,
+        "delete": 2,
+        "noop": 0,
+        "conflict": 0,
+    }
+    withdrawn = Message.objects.get(kind="contract_withdrawn")
+    assert withdrawn.recipient == beneficiary_admin.email
+    email = message_email(withdrawn)  # in the old recipient's language
+    assert email.to == [beneficiary_admin.email]
+    assert email.subject == (
+        "Contrat «\u00a0CTR-1\u00a0» de Rent & Go\u00a0: machines qui ne sont plus partagées avec vous"
+    )
+    for machine in machines[:2]:
+        assert f"  - {machine}\n" in email.body
+    assert "CTR-1" in email.body
+    assert email.alternatives[0][0].count("<li>") == 2
+    # The new recipient hears of its two machines once, and nothing of the ones removed from the other organisation.
+    new = contract_messages().get(recipient=newcomer.email)
+    body = message_email(new).body
+    assert body.count(": shared, from ") == 2
+    assert "removed" not in body
+    assert contract_messages().filter(recipient=beneficiary_admin.email).count() == 1  # the first apply's
+
+
+def test_a_contact_change_in_the_same_organisation_tells_both_people(
+    now, admin_api, machines, beneficiary_admin, beneficiary_org
+):
+    colleague = AdminFactory(organisation=beneficiary_org, email="site@buildco.example")
+    put(admin_api, "CTR-1", contract_body(machines[:3]))
+    response = put(admin_api, "CTR-1", contract_body(machines[:3], recipient=colleague.email))
+    assert response.json()["data"]["summary"]["update"] == 3
+    (withdrawn,) = Message.objects.filter(kind="contract_withdrawn")
+    email = message_email(withdrawn)
+    assert email.to == [beneficiary_admin.email]
+    assert email.subject == "Contract “CTR-1” from Rent & Go: machines no longer shared with you"
+    assert "Rent & Go no longer shares these machines with you under the contract “CTR-1”:" in email.body
+    for machine in machines[:3]:
+        assert f"  - {machine}\n" in email.body
+    new = message_email(contract_messages().get(recipient=colleague.email))
+    assert new.to == [colleague.email]
+    assert new.body.count(": shared, from ") == 3
+
+
+def test_no_old_recipient_email_when_the_recipient_stays(now, admin_api, machines, beneficiary_admin):
+    put(admin_api, "CTR-1", contract_body(machines[:3]))
+    put(admin_api, "CTR-1", contract_body(machines[:2]))  # a machine leaves: the same recipient hears of it
+    put(admin_api, "CTR-1", contract_body(machines[:2], status="completed"))
+    assert not Message.objects.filter(kind="contract_withdrawn").exists()
+    assert contract_messages().count() == 3
