@@ -71,7 +71,7 @@ def notify_contract_changed(
     withdrawn: dict[str, list[Step]] = {}
     told = []
     for step in steps:
-        old_email = previous.get(step.sharing_id)
+        old_email = previous.get(step.sharing_id) if step.sharing_id is not None else None
         moved_away = old_email is not None and old_email != desired.recipient_email
         if moved_away and (step.action in (Action.STOP, Action.DELETE) or _moves_recipient(step)):
             withdrawn.setdefault(cast(str, old_email), []).append(step)
