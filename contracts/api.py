@@ -25,7 +25,7 @@ from hiboo_connect.api.errors import camel_case, error_body
 from hiboo_connect.api.fields import InstantField, PropertiesField, format_instant
 from hiboo_connect.api.pagination import page_body, page_envelope, page_from, page_parameters
 from hiboo_connect.api.serializers import StrictSerializer
-from sharing.api import SHARING_EXAMPLE, SharingSerializer
+from sharing.api import SHARING_EXAMPLE, SharingSerializer, sharing_data
 from sharing.lifecycle import too_late_refusal
 
 from . import imports, selectors, services
@@ -238,7 +238,8 @@ PLAN_EXAMPLE = {
 
 
 def _sharings_json(sharings, now) -> list[dict]:
-    return list(SharingSerializer(sharings, many=True, context={"now": now}).data)
+    """The sharings as GET /sharings/{id} shows them (sharing_data: SharingSerializer's fields without DRF's walk)."""
+    return [sharing_data(sharing, now=now) for sharing in sharings]
 
 
 def _apply_json(result: services.ApplyResult, *, sharings: list[dict] | None = None) -> dict[str, Any]:
@@ -470,7 +471,6 @@ class CsvBodyParser(BaseParser):
 
 
 def _import_json(result: imports.ImportResult) -> dict[str, Any]:
-    # One serializer for every sharing of the file: DRF copies a serializer's fields each time one is made.
     shown = iter(_sharings_json([sharing for apply in result.results for sharing in apply.sharings], timezone.now()))
     contracts = [_apply_json(apply, sharings=[next(shown) for _sharing in apply.sharings]) for apply in result.results]
     totals = dict.fromkeys(Action.ALL, 0)
