@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import urlencode
 
 from django.db import models
@@ -62,18 +63,23 @@ def notify_sharing_created(
 
 
 def notify_sharings_created(created: Iterable[tuple[Sharing, list]], *, recipient: User | None) -> list[Message]:
-    """notify_sharing_created for sharings created together (one recipient), in one outbox write."""
+    """notify_sharing_created for sharings created together (one recipient), in one outbox write: one e-mail per
+    period, listing the machines of every sharing over it ("one sharing per machine" is one e-mail), keyed and
+    linked by its first sharing, with `sharing_count` when it tells of several."""
+    periods: dict[tuple, list[tuple[Sharing, list]]] = defaultdict(list)
+    for sharing, machines in created:
+        if sharing.notification_enabled:
+            periods[(sharing.start_at, sharing.end_at)].append((sharing, machines))
     return messages_queue_many(
         _message_for_recipient(
-            sharing,
+            group[0][0],
             recipient=recipient,
-            machines=machines,
-            message=SharingMessage.INVITATION if sharing.beneficiary_id is None else SharingMessage.CREATED,
-            key=f"sharing:{sharing.pk}:created",
-            extra=None,
+            machines=[machine for _sharing, machines in group for machine in machines],
+            message=SharingMessage.INVITATION if group[0][0].beneficiary_id is None else SharingMessage.CREATED,
+            key=f"sharing:{group[0][0].pk}:created",
+            extra={"sharing_count": len(group)} if len(group) > 1 else None,
         )
-        for sharing, machines in created
-        if sharing.notification_enabled
+        for group in periods.values()
     )
 
 
@@ -159,23 +165,41 @@ def _machines_of(sharing_ids: list) -> dict:
     return machines
 
 
-def notify_invitation_accepted(sharing: Sharing, *, invitee: User) -> Message | None:
-    """Tell the sender that the recipient signed up and the sharing attached. The switch concerns the recipient only,
-    so this goes regardless. A sharing sent by an API key, or by a user who has left the owner organisation, has no
-    one to tell."""
-    sender = sharing.sender
-    if sender is None or sender.organisation_id != sharing.owner_id or not sender.is_active:
-        return None
-    return message_queue(
-        key=f"sharing:{sharing.pk}:accepted",
-        kind=SharingMessage.INVITATION_ACCEPTED,
-        organisation=sharing.owner,
-        subject_id=sharing.pk,
-        recipient=sender.email,
-        language=_supported_language(sender.preferred_language),
-        time_zone=sharing.owner.timezone,
-        context={**sharing_context(sharing), "invitee_email": invitee.email},
-    )
+def notify_invitations_accepted(sharings: list[Sharing], *, invitee: User) -> list[Message]:
+    """Tell each sender that the recipient signed up and their sharings attached: one e-mail per creation (the
+    sharings of one sender alike but for their machines, as "one per machine" makes them), listing its machines. The
+    switch concerns the recipient only, so this goes regardless. A sharing sent by an API key, or by a user who has
+    left the owner organisation, has no one to tell."""
+    creations: dict[tuple, list[Sharing]] = defaultdict(list)
+    for sharing in sharings:
+        sender = sharing.sender
+        if sender is None or sender.organisation_id != sharing.owner_id or not sender.is_active:
+            continue
+        alike = (sender.pk, sharing.reference, sharing.start_at, sharing.end_at, tuple(sharing.data_packs or ()))
+        creations[alike].append(sharing)
+    if not creations:
+        return []
+    machines = _machines_of([sharing.pk for group in creations.values() for sharing in group])
+    built = []
+    for group in creations.values():
+        first, sender = group[0], cast(User, group[0].sender)
+        group_machines = [machine for sharing in group for machine in machines.get(sharing.pk, [])]
+        context = {**sharing_context(first, machines=group_machines), "invitee_email": invitee.email}
+        if len(group) > 1:
+            context["sharing_count"] = len(group)
+        built.append(
+            message_build(
+                key=f"sharing:{first.pk}:accepted",
+                kind=SharingMessage.INVITATION_ACCEPTED,
+                organisation=first.owner,
+                subject_id=first.pk,
+                recipient=sender.email,
+                language=_supported_language(sender.preferred_language),
+                time_zone=first.owner.timezone,
+                context=context,
+            )
+        )
+    return messages_queue_many(built)
 
 
 # --- extension requests ----------------------------------------------------------------------------------------------
@@ -333,6 +357,15 @@ def sharing_url(sharing_id) -> str:
     return absolute_url(reverse("sharing:detail", args=[sharing_id]))
 
 
+def _sharings_url(data: dict, *, direction: str) -> str:
+    """The sharing's page, or for a creation of several sharings (one per machine) the share centre's list of them,
+    on the reader's side."""
+    if data.get("sharing_count", 1) <= 1:
+        return sharing_url(data["sharing_id"])
+    query = {"direction": direction, **({"q": data["reference"]} if data.get("reference") else {})}
+    return absolute_url(f"{reverse('home')}?{urlencode(query)}")
+
+
 def signup_url(email: str) -> str:
     return absolute_url(f"{reverse('account_signup')}?{urlencode({'email': email})}")
 
@@ -355,7 +388,9 @@ def _email_context(message: Message) -> dict:
         # Lazy labels, named when the template renders in the recipient's language (this context is built before it is
         # active); a message queued before packs were kept names none.
         "data_pack_labels": [label for code, label in DataPack.choices if code in data.get("data_packs", ())],
-        "sharing_url": sharing_url(data["sharing_id"]),
+        "sharing_url": _sharings_url(
+            data, direction="incoming" if message.kind != SharingMessage.INVITATION_ACCEPTED else "outgoing"
+        ),
         "signup_url": signup_url(message.recipient),
     }
 

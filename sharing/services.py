@@ -883,8 +883,8 @@ def sharings_attach_beneficiary(*, actor: Actor, user: User, now: datetime | Non
             changes=[("beneficiary", None, user.organisation), ("status", old_status, sharing.status)],
             now=now,
         )
-        messages.notify_invitation_accepted(sharing, invitee=user)
         attached.append(sharing)
+    messages.notify_invitations_accepted(attached, invitee=user)
     changes_announce(sharing_change(ChangeType.INVITATION_ACCEPTED, sharing, now=now) for sharing in attached)
     return attached
 

@@ -73,17 +73,16 @@ def create_ten_sharings(owner_org, beneficiary_admin, django_capture_on_commit_c
     api = ApiClient(new_api_key(owner_org, "ERP sync")[1], Client())
 
     def create():
-        machines = MachineFactory.create_batch(10, organisation=owner_org)
-        body = {
-            "assetIds": [str(machine.pk) for machine in machines],
-            "recipient": beneficiary_admin.email,
-            "startDate": "2026-08-01T08:00:00Z",
-            "onePerAsset": True,
-        }
-        with django_capture_on_commit_callbacks(execute=True):
-            response = api.post("sharings", body)
-        assert response.status_code == 201, response.content
-        return response
+        # Ten creations, each its own e-mail (one creation of ten machines would be one e-mail listing them).
+        for machine in MachineFactory.create_batch(10, organisation=owner_org):
+            body = {
+                "assetIds": [str(machine.pk)],
+                "recipient": beneficiary_admin.email,
+                "startDate": "2026-08-01T08:00:00Z",
+            }
+            with django_capture_on_commit_callbacks(execute=True):
+                response = api.post("sharings", body)
+            assert response.status_code == 201, response.content
 
     return create
 

@@ -38,7 +38,7 @@ from sharing.services import (
     sharing_update,
     sharings_attach_beneficiary,
 )
-from tests.factories import UserFactory
+from tests.factories import MachineFactory, UserFactory
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
@@ -597,7 +597,7 @@ def test_every_message_renders_in_both_languages(clock, admin_actor, machine, be
 REF_FR = "«\u00a0Contract <7> & co\u00a0»"  # French quotes, with the non-breaking spaces of French typography
 FRENCH = {
     SharingMessage.INVITATION: (
-        "Rent & Go partage avec vous des données de machines sur le centre de partage",
+        f"Rent & Go partage avec vous des données de machines sur le centre de partage\u00a0: {REF_FR}",
         "Rent & Go partage les données de ses machines avec BuildCo sur le centre de partage et vous a adressé ce "
         "partage.",
     ),
@@ -692,3 +692,86 @@ def test_site_staff_see_the_outbox_and_retry_failed_notifications_from_the_djang
     failed_notification.refresh_from_db()
     assert failed_notification.status == MessageStatus.SENT
     assert len(mailoutbox) == 1
+
+
+# --- one e-mail per creation ------------------------------------------------------------------------------------------
+
+
+def _three_machines(owner_org):
+    return [MachineFactory(organisation=owner_org) for _ in range(3)]
+
+
+def test_one_sharing_per_machine_is_one_e_mail_listing_the_machines(
+    clock, commit, admin_actor, owner_org, beneficiary_admin, mailoutbox
+):
+    machines = _three_machines(owner_org)
+    with commit():
+        sharings = sharing_create(
+            actor=admin_actor,
+            machine_ids=[machine.pk for machine in machines],
+            recipient_email=beneficiary_admin.email,
+            reference="CTR-77",
+            start_at=NOW + DAY,
+            end_at=NOW + 9 * DAY,
+            one_per_machine=True,
+        )
+    assert len(sharings) == 3
+    assert Message.objects.filter(kind=SharingMessage.CREATED).count() == 1
+    (email,) = sent_to(mailoutbox, beneficiary_admin.email)
+    assert "CTR-77" in email.subject
+    body = email.body
+    assert "Machines (3):" in body
+    for machine in machines:
+        assert str(machine) in body
+    assert "See these sharings in the share centre:" in body
+    assert "/?direction=incoming&q=CTR-77" in body
+
+
+def test_an_invitation_for_one_sharing_per_machine_is_one_e_mail_with_the_reference(
+    clock, commit, admin_actor, owner_org, mailoutbox
+):
+    machines = _three_machines(owner_org)
+    with commit():
+        sharing_create(
+            actor=admin_actor,
+            machine_ids=[machine.pk for machine in machines],
+            recipient_email="site@newco.example",
+            recipient_organisation_name="NewCo",
+            reference="CTR-78",
+            start_at=NOW + DAY,
+            one_per_machine=True,
+        )
+    (email,) = sent_to(mailoutbox, "site@newco.example")
+    assert email.subject.endswith("on the share centre: “CTR-78”")
+    assert "Machines (3):" in email.body
+
+
+def test_the_sender_hears_once_per_creation_when_the_invitation_is_accepted(
+    clock, commit, admin_actor, owner_admin, owner_org, machine, mailoutbox
+):
+    machines = _three_machines(owner_org)
+    with commit():
+        sharing_create(
+            actor=admin_actor,
+            machine_ids=[machine.pk for machine in machines],
+            recipient_email="boss@newco.example",
+            recipient_organisation_name="NewCo",
+            reference="CTR-79",
+            start_at=NOW + DAY,
+            one_per_machine=True,
+        )
+        share(admin_actor, machine, "boss@newco.example", recipient_organisation_name="NewCo", start_at=NOW + DAY)
+    invitee = UserFactory(email="boss@newco.example", organisation=None)
+    organisation_create(name="NewCo", admin=invitee)
+    mailoutbox.clear()
+    with commit():
+        attached = sharings_attach_beneficiary(actor=Actor.for_user(invitee), user=invitee)
+    assert len(attached) == 4
+    # Two creations (three machines one per machine, then one more): two e-mails, not four.
+    accepted = sent_to(mailoutbox, owner_admin.email)
+    assert len(accepted) == 2
+    (grouped,) = [email for email in accepted if "CTR-79" in email.body]
+    assert "Machines (3):" in grouped.body
+    assert "/?direction=outgoing&q=CTR-79" in grouped.body
+    (single,) = [email for email in accepted if "CTR-79" not in email.body]
+    assert "/sharings/" in single.body
