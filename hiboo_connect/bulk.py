@@ -38,14 +38,21 @@ def objects_insert(
 ) -> list:
     """Insert these instances of one model. With `ignore_conflicts`, a row that breaks a unique constraint is
     skipped (ON CONFLICT DO NOTHING). Returns the `returning` column of the rows written, in no particular order, or
-    [] when it is not given."""
+    [] when it is not given. The instances written are marked as saved, as bulk_create does, so that a later
+    save() of one updates its row instead of inserting it again."""
     if not objects:
         return []
     model = type(objects[0])
     fields = _written_fields(model, objects[0])
-    if connection.vendor == "postgresql":
-        return _insert_json(model, fields, objects, ignore_conflicts=ignore_conflicts, returning=returning)
-    return _insert_chunks(model, fields, objects, ignore_conflicts=ignore_conflicts, returning=returning)
+    insert = _insert_json if connection.vendor == "postgresql" else _insert_chunks
+    written = insert(model, fields, objects, ignore_conflicts=ignore_conflicts, returning=returning)
+    if not ignore_conflicts or returning == model._meta.pk.name:
+        kept = set(written) if ignore_conflicts else None
+        for instance in objects:
+            if kept is None or instance.pk in kept:
+                instance._state.adding = False
+                instance._state.db = connection.alias
+    return written
 
 
 def _plain(value):

@@ -13,6 +13,7 @@ from events.webhooks import DELIVERY_KIND, DISABLED_KIND
 from outbox.delivery import message_deliver
 from outbox.kinds import MessageKind, kind_choices, message_kind, message_kinds_register
 from outbox.models import Message
+from outbox.services import message_build, messages_queue_many
 from sharing.messages import SharingMessage
 from sharing.reminders import KIND as ENDING_SOON_KIND
 
@@ -55,3 +56,25 @@ def test_a_message_whose_subject_is_gone_is_dropped_unsent(frozen, owner_org, ma
     assert message_deliver(message.pk) is None
     assert not Message.objects.exists()
     assert mailoutbox == []
+
+
+def test_a_message_queued_in_bulk_saves_as_the_row_it_is(db, owner_org):
+    """objects_insert marks what it wrote as saved: a later save() updates the row (it inserted it again, and failed
+    on the key, when the instance still looked new)."""
+    (queued,) = messages_queue_many(
+        [
+            message_build(
+                key="test:bulk-save",
+                kind=COLLEAGUE_INVITATION,
+                organisation=owner_org,
+                subject_id=owner_org.pk,
+                recipient="someone@example.com",
+                language="en",
+                time_zone="Europe/Paris",
+                context={"a": 1},
+            )
+        ]
+    )
+    queued.context = {"a": 2}
+    queued.save(update_fields=["context"])
+    assert list(Message.objects.values_list("key", "context")) == [("test:bulk-save", {"a": 2})]
