@@ -237,7 +237,7 @@ def test_change_an_end_date_then_stop(page, live_server, login, screenshot, owne
     new_end = timezone.localtime(at(40), zoneinfo.ZoneInfo(owner_admin.organisation.timezone))
     page.get_by_label("End").fill(new_end.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_text("Sharing updated.")).to_be_visible()
+    expect(page.locator(".messages").get_by_text("Sharing updated.")).to_be_visible()  # the announcer reads it too
     sharing.refresh_from_db()
     assert abs(sharing.end_at - at(40)) < dt.timedelta(days=1)
     expect(page.locator(".changes li", has_text="End")).to_be_visible()  # the timeline shows the change
