@@ -42,7 +42,7 @@ def test_timeline_tooltips_use_the_same_style(language, text):
         url="",
     )
     with translation.override(language):
-        assert charts._period_label(bar, dt.UTC) == text
+        assert charts.period_label(bar, dt.UTC) == text
 
 
 def test_french_months_are_written_the_french_way():

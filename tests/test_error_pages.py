@@ -24,7 +24,7 @@ def test_a_member_opening_an_admin_page_gets_the_styled_403(client, owner_member
 
     page = response.content.decode()
     assert response.status_code == 403
-    assert '<nav class="main-nav" aria-label="Main">' in page
+    assert '<nav class="main-nav" id="main-nav" aria-label="Main">' in page
     assert "You cannot do this with your role" in page
     assert 'href="/accounts/members/"' in page
     assert 'href="/"' in page

@@ -1,4 +1,4 @@
-"""The share centre's direction tabs ("Shared by us" / "Shared with us") fit the screen at phone and desktop widths, in
+"""The share centre's tabs ("Shared by us" / "Shared with us" / "Contracts") fit the screen at phone and desktop widths, in
 English and in the longer French labels: nothing scrolls sideways and neither tab hides behind the edge."""
 
 import pytest
@@ -10,7 +10,10 @@ from tests.factories import SharingFactory
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
-LABELS = {"en": ("Shared by us", "Shared with us"), "fr": ("Partagés par nous", "Partagés avec nous")}
+LABELS = {
+    "en": ("Shared by us", "Shared with us", "Contracts"),
+    "fr": ("Partagés par nous", "Partagés avec nous", "Contrats"),
+}
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def test_both_direction_tabs_are_on_screen(page, live_server, login, screenshot,
         page.get_by_role("button", name="Français").click()
         expect(page.locator("html")).to_have_attribute("lang", "fr")
     page.goto(f"{live_server.url}/")
-    tabs = page.get_by_role("navigation", name="Direction" if language == "en" else "Sens")
+    tabs = page.get_by_role("navigation", name="Share centre" if language == "en" else "Centre de partage")
     expect(tabs).to_be_visible()
     for label in LABELS[language]:
         tab = tabs.get_by_role("link", name=label)
@@ -42,7 +45,7 @@ def test_both_direction_tabs_are_on_screen(page, live_server, login, screenshot,
         box = tab.bounding_box()
         assert box["x"] >= 0, (label, box)
         assert box["x"] + box["width"] <= viewport["width"], (label, box)
+    # The first screen only: the tabs are the subject, not the list below them (taken first, to see a failure).
+    screenshot(f"share-centre-tabs-{width}-{language}", clip={"x": 0, "y": 0, **viewport})
     assert tabs.evaluate("element => element.scrollWidth - element.clientWidth") <= 0
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    # The first screen only: the tabs are the subject, not the list below them.
-    screenshot(f"share-centre-tabs-{width}-{language}", clip={"x": 0, "y": 0, **viewport})
