@@ -1,5 +1,5 @@
-"""The share centre's tabs ("Shared by us" / "Shared with us" / "Contracts") fit the screen at phone and desktop widths, in
-English and in the longer French labels: nothing scrolls sideways and neither tab hides behind the edge."""
+"""The share centre's tabs ("Shared by us" / "Shared with us" / "Contracts") fit the screen at phone and desktop
+widths, in English and in the longer French labels: nothing scrolls sideways and no tab hides behind the edge."""
 
 import pytest
 from allauth.account.models import EmailAddress
