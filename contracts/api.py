@@ -572,6 +572,11 @@ class ContractImportView(ContractDetailView):
                 },
             ),
             409: OpenApiResponse(description="A plan has conflicts: nothing was applied (the plans in `data`)."),
+            415: api_schema.error_response(
+                "The body is neither a CSV file (text/csv) nor a multipart form that can be read.",
+                "unsupported_media_type",
+                'Unsupported media type "application/xml" in request.',
+            ),
         },
     )
     def post(self, request, reference):

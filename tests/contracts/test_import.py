@@ -263,3 +263,10 @@ def test_a_preview_reads_a_fixed_number_of_times_whatever_its_contracts(
     with django_assert_num_queries(7 + contracts):
         response = send(admin_api, text.replace("C-", "D-"), params="?dryRun=true")
     assert response.json()["data"]["summary"]["create"] == 3 * contracts
+
+
+def test_a_body_of_another_type_answers_415_as_documented(now, admin_api):
+    response = send(admin_api, "<contracts/>", content_type="application/xml")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert not Contract.objects.exists()
