@@ -1,9 +1,12 @@
 """Scoped reads of an organisation's own accounts data: its address book of recipients, its members,
 its colleague invitations and its API keys."""
 
+import functools
+
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from hiboo_connect import rows
 from hiboo_connect.errors import get_or_not_found
 
 from .models import ApiKey, ColleagueInvitation, Contact, Organisation, User
@@ -96,3 +99,22 @@ def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
 
 def api_key_get(*, organisation: Organisation, api_key_id) -> ApiKey:
     return get_or_not_found(api_keys_of(organisation), "api_key_not_found", _("No such API key."), pk=api_key_id)
+
+
+def account_by_email(email: str) -> User | None:
+    """The account of this e-mail with its organisation (None: no account), in plain SQL (hiboo_connect/rows.py):
+    every sharing created and every contract applied looks its recipient up."""
+    users, organisations = rows.columns(User), rows.columns(Organisation)
+    for row in rows.fetch(_account_by_email_sql(), [email]):
+        user = users.instance(row[: len(users)])
+        User.organisation.field.set_cached_value(user, organisations.optional(row[len(users) :]))
+        return user
+    return None
+
+
+@functools.cache
+def _account_by_email_sql() -> str:
+    return (
+        f"SELECT {rows.columns(User).select('u')}, {rows.columns(Organisation).select('o')} "
+        "FROM accounts_user u LEFT JOIN accounts_organisation o ON o.id = u.organisation_id WHERE u.email = %s"
+    )

@@ -34,13 +34,9 @@ PURGE_BATCH = 5000
 
 def events_record(*, changes: list[Change]) -> list[Event]:
     """Write the events of these changes: one per organisation that may see each. Two statements whatever their
-    number (the sharings' machine ids, the insert), and the webhook deliveries' (webhooks.deliveries_queue)."""
-    machines: dict = {}
-    sharing_ids = [change.sharing.pk for change in changes if change.sharing is not None]
-    if sharing_ids:
-        links = SharingMachine.objects.filter(sharing_id__in=sharing_ids).values_list("sharing_id", "machine_id")
-        for sharing_id, machine_id in links:
-            machines.setdefault(sharing_id, []).append(machine_id)
+    number (the sharings' machine ids unless they were read with them, the insert), and the webhook deliveries'
+    (webhooks.deliveries_queue)."""
+    machines = _machine_ids([change.sharing for change in changes if change.sharing is not None])
     events = []
     for change in changes:
         # A sharing is shown as GET /api/v1/sharings/{id} shows it at the change, the same to its owner and its
@@ -69,6 +65,24 @@ def events_record(*, changes: list[Change]) -> list[Event]:
     objects_insert(events)
     webhooks.deliveries_queue(events)
     return events
+
+
+def _machine_ids(sharings: list) -> dict:
+    """The machine ids of these sharings: from their links when they were read or written with them (a sharing's
+    machines never change), else in one query."""
+    machines: dict = {}
+    unknown = []
+    for sharing in sharings:
+        links = getattr(sharing, "_prefetched_objects_cache", {}).get("sharing_machines")
+        if links is None:
+            unknown.append(sharing.pk)
+        else:
+            machines[sharing.pk] = [link.machine_id for link in links]
+    if unknown:
+        links = SharingMachine.objects.filter(sharing_id__in=unknown).values_list("sharing_id", "machine_id")
+        for sharing_id, machine_id in links:
+            machines.setdefault(sharing_id, []).append(machine_id)
+    return machines
 
 
 def events_purge(*, now: dt.datetime | None = None) -> int:

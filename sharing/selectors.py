@@ -7,7 +7,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
@@ -20,6 +20,7 @@ from accounts.models import Organisation
 from audit.models import AuditEvent
 from fleet.access import Grant, Window
 from fleet.models import Machine
+from hiboo_connect import rows
 from hiboo_connect.errors import get_or_not_found
 from outbox.models import Message
 from outbox.selectors import messages_failed, messages_of
@@ -237,20 +238,38 @@ def sharing_overlaps(
     *, organisation: Organisation, machine_ids, start_at: datetime, end_at: datetime | None, limit: int
 ) -> list[tuple]:
     """sharings_overlapping as (sharing id, reference, machine id) rows of the chosen machines, for at most `limit`
-    sharings, earliest start first: one query over the machines' links, no DISTINCT, no rows loaded as models."""
+    sharings, earliest start first. One query in plain SQL (hiboo_connect/rows.py), driven by the machines' links
+    (their own history, whatever the organisation's) and stopping at the first `limit` rows per machine, unsorted:
+    a sort would read every overlapping sharing, so when more overlap, which ones are named is not chosen by start."""
     machine_ids = list(machine_ids)
-    condition = SharingQuerySet.window_reaches_q(start_at, prefix="sharing__")
+    if not machine_ids:
+        return []
+    params = [rows.param(SharingMachine, "machine", machine_id) for machine_id in machine_ids]
+    moment = rows.param(Sharing, "start_at", start_at)
+    params += [rows.param(Sharing, "owner", organisation.pk), moment, moment]
+    before_end = ""
     if end_at is not None:
-        condition &= Q(sharing__start_at__lt=end_at)
-    rows = (
-        SharingMachine.objects.filter(condition, sharing__owner=organisation, machine_id__in=machine_ids)
-        .order_by("sharing__start_at", "sharing_id", "machine_id")
-        .values_list("sharing_id", "sharing__reference", "machine_id")[: limit * len(machine_ids)]
+        before_end = " AND s.start_at < %s"
+        params.append(rows.param(Sharing, "start_at", end_at))
+    sql = (
+        "WITH links AS MATERIALIZED (SELECT sharing_id, machine_id FROM sharing_sharingmachine "
+        f"WHERE machine_id IN ({', '.join(['%s'] * len(machine_ids))})) "
+        "SELECT s.start_at, s.id, s.reference, links.machine_id "
+        "FROM links JOIN sharing_sharing s ON s.id = links.sharing_id "
+        "WHERE s.owner_id = %s AND (s.end_at IS NULL OR s.end_at > %s) AND (s.stopped_at IS NULL OR s.stopped_at > %s)"
+        f"{before_end} LIMIT %s"
     )
+    params.append(limit * len(machine_ids))
+    start, sharing_id, machine = (
+        rows.reader(Sharing, "start_at"),
+        rows.reader(Sharing, "id"),
+        rows.reader(SharingMachine, "machine"),
+    )
+    found = sorted((start(row[0]), sharing_id(row[1]), row[2], machine(row[3])) for row in rows.fetch(sql, params))
     kept: dict = {}
-    for sharing_id, reference, machine_id in rows:
-        if sharing_id in kept or len(kept) < limit:
-            kept.setdefault(sharing_id, []).append((sharing_id, reference, machine_id))
+    for _start, found_id, reference, machine_id in found:
+        if found_id in kept or len(kept) < limit:
+            kept.setdefault(found_id, []).append((found_id, reference, machine_id))
     return [row for sharing_rows in kept.values() for row in sharing_rows]
 
 
@@ -507,3 +526,10 @@ def extension_requests_waiting_for(organisation: Organisation) -> QuerySet[Exten
         .select_related("sharing__beneficiary")
         .order_by("created_at", "pk")
     )
+
+
+def machine_links_known(sharing: Sharing, links: list[SharingMachine]) -> None:
+    """Give a sharing its machine links, read or written along with it, as if prefetch_related had read them."""
+    links_: Any = sharing.sharing_machines.all()
+    links_._result_cache, links_._prefetch_done = links, True
+    cast(Any, sharing)._prefetched_objects_cache = {"sharing_machines": links_}

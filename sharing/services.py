@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Organisation, User
+from accounts.selectors import account_by_email
 from accounts.services import contact_record
 from audit.services import audit_event, audit_record, audit_record_many
 from fleet.data_packs import ALL_DATA_PACKS, normalise_data_packs
@@ -174,10 +175,7 @@ def _recipient_user(
 ) -> User | None:
     """The recipient's account if they have one (from `accounts` when read there); refuses members of the owner
     organisation."""
-    if accounts is not None and email in accounts:
-        user = accounts[email]
-    else:
-        user = User.objects.filter(email=email).select_related("organisation").first()
+    user = accounts[email] if accounts is not None and email in accounts else account_by_email(email)
     if user is None or user.organisation_id is None:
         return user
     if user.organisation_id == owner.pk:
@@ -271,6 +269,7 @@ def _creation_checked(
     start_at: datetime | str | None,
     end_at: datetime | None,
     now: datetime,
+    accounts: Mapping[str, User | None] | None = None,
 ) -> tuple[_CreationInput, list[DomainError]]:
     """Every check of a creation, each one whatever the others found: the cleaned input and the refusals, in the
     order of the fields (machines, recipient, dates, reference, properties, data packs). A check that needs another
@@ -290,7 +289,7 @@ def _creation_checked(
     email, email_ok = check(_clean_email, recipient_email)
     if email_ok:
         checked.recipient_email = email
-        recipient, recipient_ok = check(_recipient_user, owner=owner, email=email)
+        recipient, recipient_ok = check(_recipient_user, owner=owner, email=email, accounts=accounts)
         if recipient_ok:
             checked.recipient = recipient
             checked.beneficiary = (
@@ -453,14 +452,16 @@ def sharings_create(
     data_packs: Iterable[str] | None = None,
     notification_enabled: bool = True,
     contract: Any = None,
+    accounts: Mapping[str, User | None] | None = None,
     notify: bool = True,
     now: datetime | None = None,
 ) -> list[Sharing]:
     """Create several sharings for one recipient at once, each with its own machines and period (a contract's new
     lines), under exactly the checks of sharing_create, in a fixed number of statements whatever their number: one
     INSERT each for the sharings, their machines, their audit events and their events. A contract sync names the
-    contract that manages them (`contract`, its row) and tells the recipient itself, once for the whole change
-    (`notify=False`). Returns the sharings created, in the order asked."""
+    contract that manages them (`contract`, its row), passes the recipient's account it read (`accounts`, as
+    recipient_accounts answers) and tells the recipient itself, once for the whole change (`notify=False`). Returns
+    the sharings created, in the order asked."""
     owner = actor.organisation
     if owner is None:
         raise NotAllowed("no_organisation", _("You need an organisation to share machines."))
@@ -481,6 +482,7 @@ def sharings_create(
         start_at=first.start_at,
         end_at=first.end_at,
         now=now,
+        accounts=accounts,
     )
     if errors:
         raise _refused_with_all(errors)
@@ -569,7 +571,7 @@ def _sharings_write(
         by_sharing.setdefault(link.sharing_id, []).append(link)
     for sharing in sharings:
         # The events and the answer show each sharing's machines: they are known, no need to read them back.
-        _machines_known(sharing, by_sharing.get(sharing.pk, []))
+        selectors.machine_links_known(sharing, by_sharing.get(sharing.pk, []))
     audit_record_many(
         audit_event(
             actor=actor,
@@ -603,13 +605,6 @@ def _sharings_write(
         )
     changes_announce(sharing_change(ChangeType.SHARING_CREATED, sharing, now=now) for sharing in sharings)
     return sharings
-
-
-def _machines_known(sharing: Sharing, links: list[SharingMachine]) -> None:
-    """Give a sharing just created its machine links as if prefetched, as prefetch_related would."""
-    links_: Any = sharing.sharing_machines.all()
-    links_._result_cache, links_._prefetch_done = links, True
-    cast(Any, sharing)._prefetched_objects_cache = {"sharing_machines": links_}
 
 
 def _locked_sharing(sharing: Sharing) -> Sharing:

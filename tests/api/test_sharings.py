@@ -85,10 +85,10 @@ def test_a_create_runs_a_fixed_number_of_statements(world, admin_api, django_ass
     body = _create_body(world, startDate="2026-08-15T00:00:00Z", endDate=None, notificationEnabled=True)
 
     # Key look-up, overlap warning, the transaction (a savepoint in tests: 2), machines, recipient, contact,
-    # sharing, its machines, audit event, outbox row and its check, received machines, its events (one insert for
+    # sharing, its machines, audit event, outbox row, received machines, its events (one insert for
     # both sides; the sharing's machines are known from their insert, not read back), the webhook endpoints that may
     # want them (none here).
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = admin_api.post("sharings", body)
 
     assert response.status_code == 201, response.content
