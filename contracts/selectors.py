@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,10 +10,13 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from fleet.models import Machine
+from hiboo_connect import rows
 from hiboo_connect.api.fields import format_instant
 from hiboo_connect.errors import get_or_not_found
 from sharing.lifecycle import SharingStatus
-from sharing.models import Sharing
+from sharing.models import Sharing, SharingMachine
+from sharing.selectors import machine_links_known
 
 from .models import Contract, ContractApply
 
@@ -28,6 +32,70 @@ def contract_get(*, organisation: Organisation, reference: str) -> Contract:
     return get_or_not_found(
         contracts_of(organisation), "contract_not_found", _("No such contract."), reference=reference
     )
+
+
+def contract_find(*, organisation: Organisation, reference: str) -> Contract | None:
+    """The organisation's contract of this reference, None if there is none: in plain SQL (hiboo_connect/rows.py),
+    as every contract apply reads it first."""
+    contracts = rows.columns(Contract)
+    sql = f"SELECT {_select(Contract, 'c')} FROM contracts_contract c WHERE c.owner_id = %s AND c.reference = %s"
+    for row in rows.fetch(sql, [rows.param(Contract, "owner", organisation.pk), reference]):
+        return contracts.instance(row)
+    return None
+
+
+def contract_sharings_of(contracts: list[Contract], *, machines: bool = False) -> list[Sharing]:
+    """The sharings of these contracts, oldest first, with their owner, beneficiary and machine links (`machines`:
+    and the machines, whose names an e-mail lists), each given its contract object as read: in one statement of
+    plain SQL (hiboo_connect/rows.py), as every contract apply reads them."""
+    if not contracts:
+        return []
+    by_id = {contract.pk: contract for contract in contracts}
+    sharing_columns, organisations = rows.columns(Sharing), rows.columns(Organisation)
+    links, machine_columns = rows.columns(SharingMachine), rows.columns(Machine)
+    slices = _slices(sharing_columns, organisations, organisations, links, *([machine_columns] if machines else []))
+    sql = (
+        f"SELECT {_select(Sharing, 's')}, {_select(Organisation, 'o')}, {_select(Organisation, 'b')}, "
+        f"{_select(SharingMachine, 'sm')}{', ' + _select(Machine, 'm') if machines else ''} "
+        "FROM sharing_sharing s JOIN accounts_organisation o ON o.id = s.owner_id "
+        "LEFT JOIN accounts_organisation b ON b.id = s.beneficiary_id "
+        "LEFT JOIN sharing_sharingmachine sm ON sm.sharing_id = s.id "
+        f"{'LEFT JOIN fleet_machine m ON m.id = sm.machine_id ' if machines else ''}"
+        f"WHERE s.contract_id IN ({', '.join(['%s'] * len(by_id))}) ORDER BY s.created_at, s.id, sm.id"
+    )
+    sharings: list[Sharing] = []
+    links_of: dict[Any, list[SharingMachine]] = {}
+    for row in rows.fetch(sql, [rows.param(Sharing, "contract", pk) for pk in by_id]):
+        parts = [row[start:end] for start, end in slices]
+        if not sharings or sharings[-1].pk != parts[0][0]:
+            sharing = sharing_columns.instance(parts[0])
+            Sharing.owner.field.set_cached_value(sharing, organisations.instance(parts[1]))
+            Sharing.beneficiary.field.set_cached_value(sharing, organisations.optional(parts[2]))
+            Sharing.contract.field.set_cached_value(sharing, by_id[sharing.contract_id])
+            sharings.append(sharing)
+            links_of[sharing.pk] = []
+        link = links.optional(parts[3])
+        if link is not None:
+            if machines:
+                SharingMachine.machine.field.set_cached_value(link, machine_columns.optional(parts[4]))
+            links_of[sharings[-1].pk].append(link)
+    for sharing in sharings:
+        machine_links_known(sharing, links_of[sharing.pk])
+    return sharings
+
+
+@functools.cache
+def _select(model, alias: str) -> str:
+    return rows.columns(model).select(alias)
+
+
+def _slices(*columns: rows.Columns) -> list[tuple[int, int]]:
+    """Where each model's columns lie in a row that lists them one after the other."""
+    slices, start = [], 0
+    for model_columns in columns:
+        slices.append((start, start + len(model_columns)))
+        start += len(model_columns)
+    return slices
 
 
 def contract_get_by_id(*, organisation: Organisation, contract_id) -> Contract:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, TextChoices
+from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,7 +28,7 @@ from sharing import selectors as sharing_selectors
 from sharing import services as sharing_services
 from sharing.changes import Change, ChangeType, changes_announce
 from sharing.lifecycle import Refusal
-from sharing.models import Sharing, SharingMachine
+from sharing.models import Sharing
 
 from . import messages, selectors
 from .audit import AuditAction, AuditTarget
@@ -133,7 +133,7 @@ def contract_facts(*, owner, desired_states: Iterable[Desired]) -> ContractFacts
         contract.reference: contract for contract in Contract.objects.filter(owner=owner, reference__in=references)
     }
     sharings: dict[Any, list[Sharing]] = {contract.pk: [] for contract in contracts.values()}
-    for sharing in _sharings_of(list(contracts.values())):
+    for sharing in selectors.contract_sharings_of(list(contracts.values())):
         sharings[sharing.contract_id].append(sharing)
     wanted = {line.asset_id for desired in desired_states for line in desired.lines}
     return ContractFacts(accounts, named_contacts, contracts, sharings, _unusable_assets(owner=owner, wanted=wanted))
@@ -149,22 +149,12 @@ def _locked_contract(*, owner, reference: str, create: bool) -> tuple[Contract, 
     return (contract, False) if contract is not None else (Contract(owner=owner, reference=reference), True)
 
 
-def contract_sharings(contract: Contract) -> list[Sharing]:
-    """The contract's sharings, oldest first, ready for the plan and the API (one query and one for the machines)."""
+def contract_sharings(contract: Contract, *, machines: bool = False) -> list[Sharing]:
+    """The contract's sharings, oldest first, ready for the plan and the API (one query and one for their machine
+    links; `machines`: with the machines themselves, whose names an e-mail lists)."""
     if contract.pk is None or contract._state.adding:
         return []
-    return _sharings_of([contract])
-
-
-def _sharings_of(contracts: list[Contract]) -> list[Sharing]:
-    if not contracts:
-        return []
-    return list(
-        Sharing.objects.filter(contract__in=contracts)
-        .select_related("owner", "beneficiary", "contract")
-        .prefetch_related(Prefetch("sharing_machines", queryset=SharingMachine.objects.select_related("machine")))
-        .order_by("created_at", "pk")
-    )
+    return selectors.contract_sharings_of([contract], machines=machines)
 
 
 def contract_drift(contract: Contract, sharings: list[Sharing], now: datetime) -> list[Warning]:
@@ -325,6 +315,12 @@ def contract_apply(
     desired = _cleaned(desired, contract_reference_clean(reference))
     facts = facts if dry_run else None
     recipient = _recipient(owner=owner, desired=desired, facts=facts)
+    if not dry_run:
+        unchanged = _unchanged(
+            owner=owner, desired=desired, recipient=recipient, generation=expected_generation, now=now
+        )
+        if unchanged is not None:
+            return unchanged
     # A dry run writes nothing and locks nothing: it needs no transaction of its own.
     with transaction.atomic() if not dry_run else contextlib.nullcontext():
         if facts is not None:
@@ -340,7 +336,10 @@ def contract_apply(
                 _("The contract changed since you read it (generation %(current)d, not %(expected)d).")
                 % {"current": contract.generation, "expected": expected_generation},
             )
-        sharings = facts.sharings.get(contract.pk, []) if facts is not None else contract_sharings(contract)
+        if facts is not None:
+            sharings = facts.sharings.get(contract.pk, [])
+        else:
+            sharings = [] if created else contract_sharings(contract)  # a contract created now has none
         plan = _plan(
             owner=owner,
             contract=contract,
@@ -364,12 +363,26 @@ def contract_apply(
         apply_id = uuid.uuid4()
         before = sharings
         with audit_cause(apply_id):
-            plan = _execute(
-                plan, actor=actor, contract=contract, desired=desired, sharings={s.pk: s for s in sharings}, now=now
+            plan, new_sharings = _execute(
+                plan,
+                actor=actor,
+                contract=contract,
+                desired=desired,
+                sharings={s.pk: s for s in sharings},
+                recipient=recipient,
+                now=now,
             )
             if plan.conflicts and on_conflict == OnConflict.FAIL:
                 raise ContractConflict(ApplyResult(contract, created, dry_run, plan, sharings, desired))
-            sharings = _record_apply(apply_id, actor=actor, contract=contract, state=state, plan=plan, now=now)
+            sharings = _record_apply(
+                apply_id,
+                actor=actor,
+                contract=contract,
+                state=state,
+                plan=plan,
+                after=_after(plan, before, new_sharings),
+                now=now,
+            )
             messages.notify_contract_changed(
                 contract=contract,
                 desired=desired,
@@ -381,6 +394,22 @@ def contract_apply(
             )
             _announce_apply(apply_id, contract=contract, plan=plan, sharings=sharings, now=now)
     return ApplyResult(contract, created, False, plan, sharings, desired)
+
+
+def _unchanged(*, owner, desired: Desired, recipient, generation: int | None, now: datetime) -> ApplyResult | None:
+    """The answer of an apply that changes nothing, read without a transaction or a lock; None when something may
+    change (the locked way then reads everything again). Most applies are an integration sending a contract again.
+    A no-op writes nothing, so it needs no lock: the contract is read before its sharings, so an apply committing
+    between the two reads shows as a change here, never as a false noop, and an answer given is the contract as it
+    was at its read, as if this apply had come first."""
+    contract = selectors.contract_find(organisation=owner, reference=desired.reference)
+    if contract is None or desired.as_state() != contract.desired_state:
+        return None
+    if generation is not None and generation != contract.generation:
+        return None  # the locked way refuses it with the generation it finds
+    sharings = contract_sharings(contract)
+    plan = _plan(owner=owner, contract=contract, desired=desired, sharings=sharings, recipient=recipient, now=now)
+    return None if plan.writes else ApplyResult(contract, False, False, plan, sharings, desired)
 
 
 def _announce_apply(apply_id, *, contract: Contract, plan: Plan, sharings: list[Sharing], now: datetime) -> None:
@@ -406,10 +435,21 @@ def _announce_apply(apply_id, *, contract: Contract, plan: Plan, sharings: list[
     )
 
 
-def _record_apply(apply_id, *, actor: Actor, contract: Contract, state: dict, plan: Plan, now: datetime) -> list:
-    """The contract's new state and generation, its history row and its audit event carrying the plan."""
+def _after(plan: Plan, before: list[Sharing], created: list[Sharing]) -> list[Sharing] | None:
+    """The contract's sharings after an apply that only created some (the others are as read under the lock), None
+    when it stopped, changed or removed some: they are read again."""
+    if any(step.action in (Action.UPDATE, Action.STOP, Action.DELETE) for step in plan.steps):
+        return None
+    return sorted([*before, *created], key=lambda sharing: (sharing.created_at, sharing.pk))
+
+
+def _record_apply(
+    apply_id, *, actor: Actor, contract: Contract, state: dict, plan: Plan, after: list[Sharing] | None, now: datetime
+) -> list:
+    """The contract's new state and generation, its history row and its audit event carrying the plan. `after`:
+    the contract's sharings now, when the apply knows them."""
     old_status, old_generation = contract.status, contract.generation
-    sharings = contract_sharings(contract)
+    sharings = after if after is not None else contract_sharings(contract, machines=True)
     contract.status = state["status"]
     contract.recipient_email = state["recipient"]
     contract.desired_state = state
@@ -465,10 +505,11 @@ class _Steps:
 
 
 def _execute(
-    plan: Plan, *, actor: Actor, contract: Contract, desired: Desired, sharings: Mapping, now: datetime
-) -> Plan:
+    plan: Plan, *, actor: Actor, contract: Contract, desired: Desired, sharings: Mapping, recipient, now: datetime
+) -> tuple[Plan, list[Sharing]]:
     """Carry the steps out through the sharing services: ends first (a swap frees its line), then updates, then the
-    new sharings, all in one sharings_create (its statements do not grow with the lines)."""
+    new sharings, all in one sharings_create (its statements do not grow with the lines), handed the recipient's
+    account the apply read. Returns the plan as carried out and the sharings created."""
     steps = _Steps(plan)
     for index, step in steps.of(Action.STOP, Action.DELETE):
         sharing = sharings[step.sharing_id]
@@ -492,6 +533,7 @@ def _execute(
         )
         steps.attempt([index], update)
     creating = steps.of(Action.CREATE)
+    created: list[Sharing] = []
     if creating:
         create = partial(
             sharing_services.sharings_create,
@@ -512,13 +554,14 @@ def _execute(
             data_packs=list(desired.data_packs),
             notification_enabled=desired.notification_enabled,
             contract=contract,
+            accounts={desired.recipient_email: recipient},
             notify=False,
             now=now,
         )
-        created = steps.attempt([index for index, _step in creating], create)
-        for (index, step), sharing in zip(creating, created or (), strict=False):
+        created = steps.attempt([index for index, _step in creating], create) or []
+        for (index, step), sharing in zip(creating, created, strict=False):
             steps.steps[index] = replace(step, sharing_id=sharing.pk)
-    return replace(plan, steps=tuple(steps.steps))
+    return replace(plan, steps=tuple(steps.steps)), created
 
 
 def contract_cancel(*, actor: Actor, contract: Contract, now: datetime | None = None) -> ApplyResult:

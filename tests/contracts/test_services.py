@@ -65,9 +65,16 @@ def test_a_refusal_only_the_services_see_turns_the_step_into_a_conflict(now, adm
         data_packs=("essential",),
         lines=(Line(machines[0].pk, "L1"),),
     )
-    done = services._execute(
-        Plan((stale,)), actor=admin_actor, contract=contract, desired=desired, sharings={started.pk: started}, now=NOW
+    done, created = services._execute(
+        Plan((stale,)),
+        actor=admin_actor,
+        contract=contract,
+        desired=desired,
+        sharings={started.pk: started},
+        recipient=beneficiary_admin,
+        now=NOW,
     )
+    assert created == []
     (step,) = done.steps
     assert (step.action, step.code, step.intended) == (Action.CONFLICT, "start_locked", Action.UPDATE)
     assert Sharing.objects.get(pk=started.pk).start_at == NOW - DAY

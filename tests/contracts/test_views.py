@@ -471,5 +471,6 @@ def test_the_page_costs_the_same_queries_whatever_its_history(
         assert client.get(url).status_code == 200
 
 
-#: session, user, organisation, the contract, its sharings and their machines' links, its history, the machines' names
-PAGE_QUERIES = 8
+#: session, user, organisation, the contract, its sharings with their machines' links (one statement), its history,
+#: the machines' names
+PAGE_QUERIES = 7
