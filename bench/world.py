@@ -4,7 +4,10 @@ metrics. Built once per scale and kept: the `bench_world` table records what was
 scale there reuses it.
 
 Every sharing's status is the one its dates give at build time, so the lifecycle has nothing due right after the
-build; measures that need due rows add them and remove them again."""
+build; measures that need due rows add them and remove them again.
+
+Add-ons are smaller worlds a measure needs beside the scaled one, built set-wise the first time it asks for them and
+kept until the world is built again (which empties every table): `World.lessor()` (row 12)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from django.db import connection, transaction
 
 from accounts.actors import Actor
 from accounts.models import ApiKey, Organisation, User
+from fleet.models import Machine
 
 #: Sharings of the three organisations the measures compare, whatever the scale.
 SMALL, MID, BIG = 100, 10_000, 100_000
@@ -27,6 +31,23 @@ METRICS = ("operating_hours", "idle_hours", "fuel_used")
 #: The other owners hold 1,000 sharings each; every owner shares towards these beneficiaries.
 OTHER_OWNER_SHARINGS = 1_000
 BENEFICIARIES = 50
+#: The lessor add-on (row 12): a lessor's two machines received by a renter, one through a single open-ended sharing
+#: started 1,010 days before the add-on was built, the other through 144 weekly sharings of five days with two-day
+#: gaps between them, the last one ending when the add-on was built; hourly readings of six metrics for both over the
+#: LESSOR_READING_DAYS days before, as the standalone seed this replaces had them (the charts read 30 days, but the
+#: latest values are sought over every window, and an unshared metric's readings are walked through all of them).
+#: 290,880 readings, built in about 7 s.
+LESSOR, RENTER = "bench-lessor", "bench-renter"
+WEEKLY_SHARINGS = 144
+LESSOR_READING_DAYS = 1010
+LESSOR_METRICS = (
+    "engine_running",
+    "operating_hours",
+    "idle_hours",
+    "fuel_used",
+    "fuel_remaining",
+    "coolant_temperature",
+)
 
 
 @dataclasses.dataclass
@@ -55,6 +76,51 @@ class World:
             actor=Actor.for_user(self.admin(size)), organisation=self.organisation(size), name="bench"
         )
         return secret
+
+    def lessor(self) -> Lessor:
+        """The lessor add-on, built now if it is not on the database yet."""
+        return lessor_and_renter(log=lambda line: print(line, flush=True))
+
+
+@dataclasses.dataclass
+class Lessor:
+    #: When the add-on was built: the last weekly sharing and the readings end then.
+    built_at: dt.datetime
+    renter_admin: User
+    #: The machine the renter receives through one sharing, and the one it receives through 144.
+    one: Machine
+    many: Machine
+
+
+def lessor_and_renter(*, log=print) -> Lessor:
+    """The lessor and its renter (LESSOR, RENTER), built set-wise in one transaction the first time."""
+    built = Organisation.objects.filter(slug=LESSOR).values_list("created_at", flat=True).first()
+    if built is None:
+        started = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                _LESSOR,
+                {
+                    "lessor": LESSOR,
+                    "renter": RENTER,
+                    "weeks": WEEKLY_SHARINGS,
+                    "hours": LESSOR_READING_DAYS * 24,
+                    "metrics": list(LESSOR_METRICS),
+                },
+            )
+        readings = 2 * LESSOR_READING_DAYS * 24 * len(LESSOR_METRICS)
+        log(
+            f"Built the lessor add-on ({WEEKLY_SHARINGS + 1} sharings, {readings:,} readings) "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+        built = Organisation.objects.values_list("created_at", flat=True).get(slug=LESSOR)
+    machines = Machine.objects.filter(organisation__slug=LESSOR)
+    return Lessor(
+        built_at=built,
+        renter_admin=User.objects.get(email=f"admin@{RENTER}.example"),
+        one=machines.get(serial_number=f"{LESSOR}-one"),
+        many=machines.get(serial_number=f"{LESSOR}-many"),
+    )
 
 
 def world(scale: float, *, rebuild: bool = False, log=print) -> World:
@@ -228,4 +294,64 @@ FROM (SELECT id FROM fleet_machine WHERE organisation_id = (SELECT id FROM accou
 CROSS JOIN unnest(%(metrics)s::text[]) metric
 CROSS JOIN generate_series(1, %(hours)s) h
 ORDER BY m.id, metric, h DESC
+"""
+
+
+# The lessor add-on: everything dated from the transaction's now() (the lessor's created_at, read back as built_at).
+# The renter receives machine "one" through sharing YEAR (open-ended, in progress) and machine "many" through WEEK-0
+# … WEEK-143 (week w from built_at - 7w - 5 days to built_at - 7w, all over). Counters grow with time.
+_LESSOR = """
+INSERT INTO accounts_organisation (id, name, slug, timezone, language, created_at)
+SELECT gen_random_uuid(), initcap(replace(slug, '-', ' ')), slug, 'Europe/Paris', 'en', now()
+FROM unnest(ARRAY[%(lessor)s, %(renter)s]) slug;
+INSERT INTO accounts_user (password, is_superuser, first_name, last_name, is_staff, is_active, date_joined, email,
+                           role, language, organisation_id)
+SELECT '!', false, 'Admin', name, false, true, now(), 'admin@' || slug || '.example', 'admin', '', id
+FROM accounts_organisation WHERE slug IN (%(lessor)s, %(renter)s);
+INSERT INTO fleet_machine (id, make, model, serial_number, category, year, pin, created_at, organisation_id)
+SELECT gen_random_uuid(), 'Volvo', 'EC220E', o.slug || '-' || kind, 'excavator', 2020, '', now(), o.id
+FROM accounts_organisation o CROSS JOIN unnest(ARRAY['one', 'many']) kind WHERE o.slug = %(lessor)s;
+WITH lessor AS (SELECT id FROM accounts_organisation WHERE slug = %(lessor)s),
+renter AS (SELECT id, name FROM accounts_organisation WHERE slug = %(renter)s),
+rows AS (
+    SELECT 'YEAR' AS reference, now() - interval '1010 days' AS start_at, NULL::timestamptz AS end_at,
+           'in_progress' AS status, 'one' AS kind
+    UNION ALL
+    SELECT 'WEEK-' || w, now() - make_interval(days => w * 7 + 5), now() - make_interval(days => w * 7),
+           'terminated', 'many'
+    FROM generate_series(0, %(weeks)s - 1) w
+), sharings AS (
+    INSERT INTO sharing_sharing (id, owner_id, beneficiary_id, sender_label, recipient_email,
+        recipient_organisation_name, reference, properties, data_packs, notification_enabled, start_at, end_at,
+        stopped_at, status, created_at, updated_at)
+    SELECT gen_random_uuid(), lessor.id, renter.id, 'admin@' || %(lessor)s || '.example',
+           'admin@' || %(renter)s || '.example', renter.name, rows.reference, '{}'::jsonb,
+           '["essential", "usage_hours", "energy_and_fuel"]'::jsonb, true, rows.start_at, rows.end_at, NULL,
+           rows.status, rows.start_at - interval '2 days', rows.start_at - interval '2 days'
+    FROM rows CROSS JOIN lessor CROSS JOIN renter
+    RETURNING id, reference
+)
+INSERT INTO sharing_sharingmachine (sharing_id, machine_id)
+SELECT sharings.id, m.id FROM sharings
+JOIN fleet_machine m ON m.organisation_id = (SELECT id FROM lessor)
+ AND m.serial_number = %(lessor)s || CASE WHEN sharings.reference = 'YEAR' THEN '-one' ELSE '-many' END;
+INSERT INTO sharing_receivedmachine (id, organisation_id, machine_id, name, created_at)
+SELECT gen_random_uuid(), r.id, m.id, m.model || ' ' || m.serial_number, now()
+FROM accounts_organisation r CROSS JOIN fleet_machine m
+WHERE r.slug = %(renter)s AND m.organisation_id = (SELECT id FROM accounts_organisation WHERE slug = %(lessor)s);
+INSERT INTO fleet_reading (machine_id, metric, "timestamp", value, received_at)
+SELECT m.id, metric, at,
+       CASE metric WHEN 'engine_running' THEN (extract(hour FROM at)::int BETWEEN 7 AND 17)::int
+                   WHEN 'operating_hours' THEN extract(epoch FROM at) / 3600 * 0.4
+                   WHEN 'idle_hours' THEN extract(epoch FROM at) / 3600 * 0.1
+                   WHEN 'fuel_used' THEN extract(epoch FROM at) / 3600 * 6
+                   WHEN 'fuel_remaining' THEN 20 + (extract(epoch FROM at) / 3600)::bigint %% 80
+                   ELSE 80 + (extract(epoch FROM at) / 3600)::bigint %% 15 END,
+       at
+FROM fleet_machine m
+CROSS JOIN unnest(%(metrics)s::text[]) metric
+CROSS JOIN LATERAL (SELECT date_trunc('hour', now()) - make_interval(hours => h) AS at
+                    FROM generate_series(0, %(hours)s - 1) h) hours
+WHERE m.organisation_id = (SELECT id FROM accounts_organisation WHERE slug = %(lessor)s)
+ORDER BY m.id, metric, at
 """

@@ -1,7 +1,7 @@
 """The measures of `make bench`, one small function each, registered in the order of issue 10's table. A measure
 gets the World (bench/world.py) and returns a Result: the figure as printed, and whether it meets its goal (None
 while nobody measures it yet). Add a measure with @measure in the module of its concern: lifecycle.py, create.py and
-ingest.py here; lists.py holds the lists, search, timeline, CSV, API list and readings measures."""
+ingest.py here; lists.py holds the lists, search, timeline, CSV, API list, readings and machine page measures."""
 
 from __future__ import annotations
 

@@ -1,17 +1,22 @@
-"""Measures of the lists, search, timeline, CSV exports, the API list and the readings: whole requests through
-Django's test client (middleware, view, template or serializer), repeated, on the world's owners of 100, 10,000 and
-100,000 sharings. Figures are medians and 95th percentiles in milliseconds."""
+"""Measures of the lists, search, timeline, CSV exports, the API list, the readings and a beneficiary's machine page:
+whole requests through Django's test client (middleware, view, template or serializer), repeated, on the world's
+owners of 100, 10,000 and 100,000 sharings and its lessor add-on. Figures are medians and 95th percentiles in
+milliseconds."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tracemalloc
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from . import Result, measure, median, ms, not_measured, p95, repeated, timed
+from . import Result, measure, median, ms, p95, repeated, timed
 
 REPEAT = 30
 
@@ -108,10 +113,40 @@ def api_sharings_list(world):
 
 @measure(12, "beneficiary machine page, machine received through 144 sharings", "≤ 1.3× the 1-sharing page")
 def machine_page_144(world):
-    # Printed so that the table has every row of issue 10 with its goal; the measure itself still lives in
-    # bench/lists.py (`--only readings`), whose world (a lessor's machine lent through 144 weekly sharings with gaps
-    # between them) bench/world.py does not build yet.
-    return not_measured("run bench/lists.py --seed then --only readings on a database of its own (docs/benchmarks.md)")
+    """The renter's machine page (HTML, charts included) of the machine it received through 144 weekly sharings with
+    gaps between them, against its page of the machine it received through one sharing, over the same 30 days (the
+    world's lessor add-on: both machines have the same readings, and the last weekly sharing ends when they do).
+    The two pages are requested in turn, so that a change of the machine's load weighs on both alike."""
+    lessor = world.lessor()
+    client = Client(HTTP_HOST=_host())
+    client.force_login(lessor.renter_admin)
+    last = timezone.localdate(lessor.built_at, ZoneInfo(lessor.renter_admin.organisation.timezone))
+    period = {"first": (last - dt.timedelta(days=29)).isoformat(), "last": last.isoformat()}
+    pages = {
+        machine: _get(client, reverse("fleet:machine", args=[machine.pk]), **period)
+        for machine in (lessor.many, lessor.one)
+    }
+    statements = {}
+    for machine, page in pages.items():
+        page()  # warm-up
+        with CaptureQueriesContext(connection) as queries:
+            page()
+        statements[machine] = len(queries)
+    times = {machine: [] for machine in pages}
+    for _round in range(REPEAT):
+        for machine, page in pages.items():
+            times[machine].append(timed(page)[0])
+    many, one = median(times[lessor.many]), median(times[lessor.one])
+    ratio = many / one
+    figure = (
+        f"{ratio:.2f}× ({ms(many)} vs {ms(one)}; "
+        f"{statements[lessor.many]} vs {statements[lessor.one]} SQL statements a page)"
+    )
+    note = (
+        f"p95 {ms(p95(times[lessor.many]))} vs {ms(p95(times[lessor.one]))}; "
+        f"period {period['first']} – {period['last']}, {REPEAT} requests of each page in turn"
+    )
+    return Result(figure, ratio <= 1.3, note)
 
 
 def _readings_params(days: int = 30) -> dict:
