@@ -238,9 +238,9 @@ def sharing_overlaps(
     *, organisation: Organisation, machine_ids, start_at: datetime, end_at: datetime | None, limit: int
 ) -> list[tuple]:
     """sharings_overlapping as (sharing id, reference, machine id) rows of the chosen machines, for at most `limit`
-    sharings, earliest start first. One query in plain SQL (hiboo_connect/rows.py), driven by the machines' links
-    (their own history, whatever the organisation's) and stopping at the first `limit` rows per machine, unsorted:
-    a sort would read every overlapping sharing, so when more overlap, which ones are named is not chosen by start."""
+    sharings, earliest start first. One query in plain SQL (hiboo_connect/rows.py) over the machines' links (their
+    own history, whatever the organisation's), stopping at the first `limit` rows per machine, unsorted: a sort would
+    read every overlapping sharing, so when more overlap, which ones are named is not chosen by their start."""
     machine_ids = list(machine_ids)
     if not machine_ids:
         return []
@@ -252,11 +252,10 @@ def sharing_overlaps(
         before_end = " AND s.start_at < %s"
         params.append(rows.param(Sharing, "start_at", end_at))
     sql = (
-        "WITH links AS MATERIALIZED (SELECT sharing_id, machine_id FROM sharing_sharingmachine "
-        f"WHERE machine_id IN ({', '.join(['%s'] * len(machine_ids))})) "
-        "SELECT s.start_at, s.id, s.reference, links.machine_id "
-        "FROM links JOIN sharing_sharing s ON s.id = links.sharing_id "
-        "WHERE s.owner_id = %s AND (s.end_at IS NULL OR s.end_at > %s) AND (s.stopped_at IS NULL OR s.stopped_at > %s)"
+        "SELECT s.start_at, s.id, s.reference, sm.machine_id "
+        "FROM sharing_sharingmachine sm JOIN sharing_sharing s ON s.id = sm.sharing_id "
+        f"WHERE sm.machine_id IN ({', '.join(['%s'] * len(machine_ids))}) AND s.owner_id = %s "
+        "AND (s.end_at IS NULL OR s.end_at > %s) AND (s.stopped_at IS NULL OR s.stopped_at > %s)"
         f"{before_end} LIMIT %s"
     )
     params.append(limit * len(machine_ids))
