@@ -139,12 +139,18 @@ def contract_facts(*, owner, desired_states: Iterable[Desired]) -> ContractFacts
     return ContractFacts(accounts, named_contacts, contracts, sharings, _unusable_assets(owner=owner, wanted=wanted))
 
 
-def _locked_contract(*, owner, reference: str, create: bool) -> tuple[Contract, bool]:
-    """The contract under a row lock, so two applies of it queue up. A first apply creates it; a second one racing it
-    waits on the unique constraint and then locks the row the first committed. A dry run (create=False) reads it
-    without a lock: it writes nothing."""
+def _locked_contract(*, owner, reference: str, create: bool, exists: bool = False) -> tuple[Contract, bool]:
+    """The contract under a row lock, so two applies of it queue up. A first apply inserts it (unless it was just
+    read: `exists`, contracts are never deleted) with ON CONFLICT DO NOTHING: a second one racing it waits on the
+    unique constraint, inserts nothing, and then locks the row the first committed. An apply that leaves a contract
+    in the database has raised its generation, so a contract at generation 0 is the one this apply created. A dry run
+    (create=False) reads it without a lock: it writes nothing."""
     if create:
-        return Contract.objects.select_for_update().get_or_create(owner=owner, reference=reference)
+        if not exists:
+            Contract.objects.bulk_create([Contract(owner=owner, reference=reference)], ignore_conflicts=True)
+        contract = Contract.objects.select_for_update().get(owner=owner, reference=reference)
+        Contract.owner.field.set_cached_value(contract, owner)
+        return contract, contract.generation == 0
     contract = Contract.objects.filter(owner=owner, reference=reference).first()
     return (contract, False) if contract is not None else (Contract(owner=owner, reference=reference), True)
 
@@ -315,9 +321,11 @@ def contract_apply(
     desired = _cleaned(desired, contract_reference_clean(reference))
     facts = facts if dry_run else None
     recipient = _recipient(owner=owner, desired=desired, facts=facts)
+    known = None
     if not dry_run:
+        known = selectors.contract_find(organisation=owner, reference=desired.reference)
         unchanged = _unchanged(
-            owner=owner, desired=desired, recipient=recipient, generation=expected_generation, now=now
+            known, owner=owner, desired=desired, recipient=recipient, generation=expected_generation, now=now
         )
         if unchanged is not None:
             return unchanged
@@ -329,7 +337,9 @@ def contract_apply(
                 (found, False) if found is not None else (Contract(owner=owner, reference=desired.reference), True)
             )
         else:
-            contract, created = _locked_contract(owner=owner, reference=desired.reference, create=not dry_run)
+            contract, created = _locked_contract(
+                owner=owner, reference=desired.reference, create=not dry_run, exists=known is not None
+            )
         if expected_generation is not None and expected_generation != contract.generation:
             raise PreconditionFailed(
                 "generation_mismatch",
@@ -396,13 +406,14 @@ def contract_apply(
     return ApplyResult(contract, created, False, plan, sharings, desired)
 
 
-def _unchanged(*, owner, desired: Desired, recipient, generation: int | None, now: datetime) -> ApplyResult | None:
-    """The answer of an apply that changes nothing, read without a transaction or a lock; None when something may
-    change (the locked way then reads everything again). Most applies are an integration sending a contract again.
-    A no-op writes nothing, so it needs no lock: the contract is read before its sharings, so an apply committing
-    between the two reads shows as a change here, never as a false noop, and an answer given is the contract as it
-    was at its read, as if this apply had come first."""
-    contract = selectors.contract_find(organisation=owner, reference=desired.reference)
+def _unchanged(
+    contract: Contract | None, *, owner, desired: Desired, recipient, generation: int | None, now: datetime
+) -> ApplyResult | None:
+    """The answer of an apply that changes nothing, from the contract as read without a transaction or a lock; None
+    when something may change (the locked way then reads everything again). Most applies are an integration sending
+    a contract again. A no-op writes nothing, so it needs no lock: the contract is read before its sharings, so an
+    apply committing between the two reads shows as a change here, never as a false noop, and an answer given is the
+    contract as it was at its read, as if this apply had come first."""
     if contract is None or desired.as_state() != contract.desired_state:
         return None
     if generation is not None and generation != contract.generation:

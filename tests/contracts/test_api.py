@@ -82,13 +82,13 @@ def test_a_noop_apply_runs_a_fixed_number_of_statements(
 
 
 #: A new contract: the key, the recipient, the contract looked for (an apply that changes nothing would end there),
-#: the savepoint, the contract (locked, then created in its own savepoint; a new contract has no sharings to read),
+#: the savepoint, the contract (inserted unless there, then locked; a new contract has no sharings to read),
 #: the machines the owner may share, the overlap warnings; sharings_create (its savepoint, the machines, the contact,
 #: one INSERT each for the sharings, their machines, their audit events, the received machines and the events, the
 #: webhooks to call: the recipient is the one the apply read, the machines of the events the ones just written); the
 #: contract, its history row and its audit event (its sharings are the ones just created); the one e-mail (written,
 #: then checked as ours); the contract.applied event and the webhooks to call.
-NEW_CONTRACT_STATEMENTS = 27
+NEW_CONTRACT_STATEMENTS = 25
 
 
 @pytest.mark.parametrize("lines", [3, 30])
