@@ -156,8 +156,8 @@ def _locked_contract(*, owner, reference: str, create: bool, exists: bool = Fals
 
 
 def contract_sharings(contract: Contract, *, machines: bool = False) -> list[Sharing]:
-    """The contract's sharings, oldest first, ready for the plan and the API (one query and one for their machine
-    links; `machines`: with the machines themselves, whose names an e-mail lists)."""
+    """The contract's sharings, oldest first, ready for the plan and the API, with their machine links (one
+    statement; `machines`: with the machines themselves, whose names an e-mail lists)."""
     if contract.pk is None or contract._state.adding:
         return []
     return selectors.contract_sharings_of([contract], machines=machines)

@@ -86,8 +86,8 @@ def test_a_noop_apply_runs_a_fixed_number_of_statements(
 #: the machines the owner may share, the overlap warnings; sharings_create (its savepoint, the machines, the contact,
 #: one INSERT each for the sharings, their machines, their audit events, the received machines and the events, the
 #: webhooks to call: the recipient is the one the apply read, the machines of the events the ones just written); the
-#: contract, its history row and its audit event (its sharings are the ones just created); the one e-mail (written,
-#: then checked as ours); the contract.applied event and the webhooks to call.
+#: contract, its history row and its audit event (its sharings are the ones just created); the one e-mail; the
+#: contract.applied event and the webhooks to call.
 NEW_CONTRACT_STATEMENTS = 25
 
 
