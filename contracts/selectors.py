@@ -65,9 +65,10 @@ def contract_sharings_of(contracts: list[Contract], *, machines: bool = False) -
     )
     sharings: list[Sharing] = []
     links_of: dict[Any, list[SharingMachine]] = {}
+    sharing_id = rows.reader(Sharing, "id")
     for row in rows.fetch(sql, [rows.param(Sharing, "contract", pk) for pk in by_id]):
         parts = [row[start:end] for start, end in slices]
-        if not sharings or sharings[-1].pk != parts[0][0]:
+        if not sharings or sharings[-1].pk != sharing_id(parts[0][0]):  # one row per machine link
             sharing = sharing_columns.instance(parts[0])
             Sharing.owner.field.set_cached_value(sharing, organisations.instance(parts[1]))
             Sharing.beneficiary.field.set_cached_value(sharing, organisations.optional(parts[2]))
