@@ -104,12 +104,8 @@ def api_key_get(*, organisation: Organisation, api_key_id) -> ApiKey:
 def account_by_email(email: str) -> User | None:
     """The account of this e-mail with its organisation (None: no account), in plain SQL (hiboo_connect/rows.py):
     every sharing created and every contract applied looks its recipient up."""
-    users, organisations = rows.columns(User), rows.columns(Organisation)
-    for row in rows.fetch(_account_by_email_sql(), [email]):
-        user = users.instance(row[: len(users)])
-        User.organisation.field.set_cached_value(user, organisations.optional(row[len(users) :]))
-        return user
-    return None
+    found = rows.joined(User, "organisation", _account_by_email_sql(), [email])
+    return found[0] if found else None
 
 
 @functools.cache

@@ -215,12 +215,8 @@ def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
 def _live_api_key(prefix: str) -> ApiKey | None:
     """The live key of this prefix with its organisation: the one read of every API request, in plain SQL
     (hiboo_connect/rows.py)."""
-    keys, organisations = rows.columns(ApiKey), rows.columns(Organisation)
-    for row in rows.fetch(_live_api_key_sql(), [prefix]):
-        api_key = keys.instance(row[: len(keys)])
-        ApiKey.organisation.field.set_cached_value(api_key, organisations.instance(row[len(keys) :]))
-        return api_key
-    return None
+    found = rows.joined(ApiKey, "organisation", _live_api_key_sql(), [prefix])
+    return found[0] if found else None
 
 
 @functools.cache

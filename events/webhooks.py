@@ -103,18 +103,13 @@ def _enabled_endpoints(organisation_ids: set) -> list[WebhookEndpoint]:
     every change looks them up, and most organisations have none."""
     if not organisation_ids:
         return []
-    endpoints, organisations = rows.columns(WebhookEndpoint), rows.columns(Organisation)
     sql = (
-        f"SELECT {endpoints.select('e')}, {organisations.select('o')} FROM events_webhookendpoint e "
-        "JOIN accounts_organisation o ON o.id = e.organisation_id "
+        f"SELECT {rows.columns(WebhookEndpoint).select('e')}, {rows.columns(Organisation).select('o')} "
+        "FROM events_webhookendpoint e JOIN accounts_organisation o ON o.id = e.organisation_id "
         f"WHERE e.enabled AND e.organisation_id IN ({', '.join(['%s'] * len(organisation_ids))}) ORDER BY e.created_at"
     )
-    found = []
-    for row in rows.fetch(sql, [rows.param(WebhookEndpoint, "organisation", pk) for pk in organisation_ids]):
-        endpoint = endpoints.instance(row[: len(endpoints)])
-        WebhookEndpoint.organisation.field.set_cached_value(endpoint, organisations.instance(row[len(endpoints) :]))
-        found.append(endpoint)
-    return found
+    params = [rows.param(WebhookEndpoint, "organisation", pk) for pk in organisation_ids]
+    return rows.joined(WebhookEndpoint, "organisation", sql, params)
 
 
 # --- sending: the outbox's sender for the webhook channel -----------------------------------------------------------

@@ -92,6 +92,20 @@ def param(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.get_field(name).get_db_prep_value(value, connection)
 
 
+def joined(model: type[M], relation: str, sql: str, params: Sequence[Any]) -> list[M]:
+    """Instances of `model` each with the object its foreign key `relation` names, from rows that list the model's
+    columns then the related model's (`columns(...).select(alias)` twice); the related object is None where the LEFT
+    JOIN found none."""
+    field = model._meta.get_field(relation)
+    own, related = columns(model), columns(field.related_model)
+    found = []
+    for row in fetch(sql, params):
+        instance = own.instance(row[: len(own)])
+        field.set_cached_value(instance, related.optional(row[len(own) :]))
+        found.append(instance)
+    return found
+
+
 def fetch(sql: str, params: Sequence[Any]) -> Iterator[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
