@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connections
@@ -231,11 +231,80 @@ def fault_codes_visible_to(
 def machine_latest_readings(
     *, organisation: Organisation, machine: Machine, now=None, scope=None
 ) -> dict[str, Reading]:
-    """The latest visible reading of each known metric, in one query (newest_rows): one "newest first, first row"
-    subquery per metric, each an index scan backward on (machine, metric, timestamp)."""
-    visible = readings_visible_to(organisation=organisation, machine=machine, now=now, scope=scope)
-    newest = newest_rows(Reading, [visible.filter(metric=metric) for metric in METRICS])
-    return {reading.metric: reading for reading in newest.only("metric", "timestamp", "value", "received_at")}
+    """The latest visible reading of each known metric, in one query: for the owner (and on SQLite) newest_rows, one
+    "newest first, first row" subquery per metric, each an index scan backward on (machine, metric, timestamp); for a
+    beneficiary on PostgreSQL the same scans, with its windows written once (_newest_readings_in_windows)."""
+    scope = _scope(organisation, machine, now, scope)
+    if scope.grants is not None and connections[Reading.objects.db].vendor == "postgresql":
+        newest: Iterable[Reading] = _newest_readings_in_windows(scope, list(METRICS))
+    else:
+        visible = readings_visible_to(organisation=organisation, machine=machine, now=now, scope=scope)
+        series = [visible.filter(metric=metric) for metric in METRICS]
+        newest = newest_rows(Reading, series).only("metric", "timestamp", "value", "received_at")
+    return {reading.metric: reading for reading in newest}
+
+
+#: The newest reading of each metric of one set of windows (PostgreSQL): one index scan backward per metric that stops
+#: at its first row inside a window. The windows are written once however many metrics they serve, as _windows_q
+#: writes them: a few as one range clause each, many as the span bounding the scan and one array of ranges.
+_NEWEST_IN_WINDOWS = """
+(SELECT newest.id, newest.metric, newest.timestamp, newest.value, newest.received_at
+FROM unnest(%s::varchar[]) AS wanted(metric)
+CROSS JOIN LATERAL (
+    SELECT reading.id, reading.metric, reading.timestamp, reading.value, reading.received_at
+    FROM fleet_reading AS reading
+    WHERE reading.machine_id = %s AND reading.metric = wanted.metric AND ({windows})
+    ORDER BY reading.timestamp DESC
+    LIMIT 1
+) AS newest)
+"""
+
+
+def _window_sql(window: Window) -> tuple[str, list[object]]:
+    if window.end is None:
+        return "reading.timestamp >= %s", [window.start]
+    return "reading.timestamp >= %s AND reading.timestamp < %s", [window.start, window.end]
+
+
+def _windows_sql(windows: list[Window]) -> tuple[str, list[object]]:
+    """_windows_q's condition on PostgreSQL, as SQL text and parameters."""
+    if len(windows) <= WINDOWS_AS_CLAUSES:
+        clauses: list[str] = []
+        params: list[object] = []
+        for window in windows:
+            clause, clause_params = _window_sql(window)
+            clauses.append(f"({clause})")
+            params += clause_params
+        return " OR ".join(clauses), params
+    ranges = [f"[{window.start.isoformat()},{window.end.isoformat() if window.end else ''})" for window in windows]
+    span, span_params = _window_sql(Window(windows[0].start, windows[-1].end))
+    return f"{span} AND reading.timestamp <@ ANY(%s::tstzrange[])", [*span_params, ranges]
+
+
+def _newest_readings_in_windows(scope: AccessScope, metrics: list[str]) -> list[Reading]:
+    """The newest reading of each of `metrics` that `scope` (a beneficiary's) lets through, in one statement on
+    PostgreSQL that writes each set of windows once, whatever the number of metrics. Through newest_rows, every
+    metric's subquery repeated every window: a machine received through 144 weekly sharings made a 170 kB statement of
+    its 16 metrics (10 kB now). The rule is _visible's: a metric is seen inside the windows of the grants that hold its
+    pack, merged."""
+    # Merged once per pack, not per metric: 144 windows each time.
+    windows_by_pack = {
+        pack: tuple(merged_windows(scope.windows_of(pack))) for pack in {pack_of_metric(metric) for metric in metrics}
+    }
+    metrics_by_windows: dict[tuple[Window, ...], list[str]] = defaultdict(list)
+    for metric in metrics:
+        windows = windows_by_pack[pack_of_metric(metric)]
+        if windows:
+            metrics_by_windows[windows].append(metric)
+    parts: list[str] = []
+    params: list[object] = []
+    for series, wanted in metrics_by_windows.items():
+        condition, condition_params = _windows_sql(list(series))
+        parts.append(_NEWEST_IN_WINDOWS.strip().format(windows=condition))
+        params += [wanted, scope.machine.pk, *condition_params]
+    if not parts:
+        return []
+    return list(Reading.objects.raw(" UNION ALL ".join(parts), params))
 
 
 def machine_latest_position(*, organisation: Organisation, machine: Machine, now=None, scope=None) -> Position | None:

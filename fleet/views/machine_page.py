@@ -38,6 +38,8 @@ DEFAULT_PERIOD_DAYS = 30
 FAULTS_SHOWN = 100
 #: The owner's history of its machine lists this many changes, newest first.
 HISTORY_SHOWN = 20
+#: A beneficiary's notice lists this many of the periods it was given, newest first, and counts the earlier ones.
+WINDOWS_SHOWN = 10
 #: Metrics behind the charts: increments of cumulative counters, and the fuel level.
 CHART_METRICS = (Metric.OPERATING_HOURS, Metric.IDLE_HOURS, Metric.FUEL_USED, Metric.FUEL_REMAINING)
 
@@ -214,9 +216,12 @@ def _sharing_timeline(view: MachineView):
 
 
 def _windows(view: MachineView):
-    """What a beneficiary was given, window by window, for the notice at the top of the page."""
+    """What a beneficiary was given, window by window, for the notice at the top of the page: the WINDOWS_SHOWN most
+    recent, newest first, and how many earlier ones there are. A machine received through 144 weekly sharings would
+    otherwise list 144 periods at the top of every visit, and the page's cost would grow with each new sharing."""
+    grants = sorted(view.grants or (), key=lambda grant: grant.window.start, reverse=True)
     windows = []
-    for grant in sorted(view.grants or (), key=lambda grant: grant.window.start):
+    for grant in grants[:WINDOWS_SHOWN]:
         sharing_ended = grant.window.end < view.now
         windows.append(
             {
@@ -226,7 +231,7 @@ def _windows(view: MachineView):
                 "packs": [label for pack, label in DataPack.choices if pack in grant.packs],
             }
         )
-    return windows
+    return windows, len(grants) - len(windows)
 
 
 def _upcoming(view: MachineView):
@@ -275,6 +280,7 @@ def machine_detail(request, machine_id):
         )
     # A received machine whose sharing has not started: when it will, and what it will show; nothing to pick or export.
     upcoming = _upcoming(view) if not view.owned and not view.grants else []
+    windows, earlier_windows = _windows(view)
     context = {
         "nav": "fleet",
         "upcoming": upcoming,
@@ -282,7 +288,8 @@ def machine_detail(request, machine_id):
         "owned": view.owned,
         "name": received_name or f"{view.machine.make} {view.machine.model}",
         "grants": view.grants,
-        "windows": _windows(view),
+        "windows": windows,
+        "earlier_windows": earlier_windows,
         "faults_shared": DataPack.FAULT_CODES in shared,
         "unshared_packs": [label for pack, label in DataPack.choices if pack not in shared],
         "period": period,

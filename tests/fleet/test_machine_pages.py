@@ -437,6 +437,62 @@ def test_a_machine_not_yet_shared_names_the_packs_of_its_sharing_in_french(
     assert page.count('<span class="tag">') == 2
 
 
+@pytest.mark.parametrize(
+    ("language", "sharings", "earlier", "every"),
+    [
+        ("en", 13, "And 3 earlier periods.", "Every sharing of this machine in the share centre"),
+        ("en", 11, "And 1 earlier period.", "Every sharing of this machine in the share centre"),
+        ("fr", 13, "Et 3 périodes antérieures.", "Tous les partages de cette machine dans le centre de partage"),
+        ("fr", 11, "Et 1 période antérieure.", "Tous les partages de cette machine dans le centre de partage"),
+    ],
+)
+def test_a_machine_received_through_many_sharings_lists_its_latest_periods_and_counts_the_rest(
+    client, beneficiary_admin, machine, frozen, owner_org, django_assert_num_queries, language, sharings, earlier, every
+):
+    """Weekly sharings of five days, the newest running now: the notice lists the ten most recent periods, newest
+    first, and counts the earlier ones, so the page costs the same however many sharings the machine came through."""
+    frozen(NOW)
+    starts = [NOW - dt.timedelta(days=7 * week, hours=12) for week in range(sharings)]  # newest first
+    for week, start in enumerate(starts):
+        SharingFactory(
+            owner=owner_org,
+            beneficiary=beneficiary_admin.organisation,
+            machines=[machine],
+            reference=f"WEEK-{week:02}",
+            start_at=start,
+            end_at=start + dt.timedelta(days=5),
+            data_packs=["essential", "usage_hours"],
+        )
+    client.force_login(beneficiary_admin)
+    client.cookies["django_language"] = language
+    # As the beneficiary page above, less the fault codes (not shared): the same whatever the number of sharings.
+    with django_assert_num_queries(11):
+        response = client.get(page_url(machine))
+    windows = response.context["windows"]
+    assert [window["start"] for window in windows] == starts[: machine_page.WINDOWS_SHOWN]
+    assert [window["ongoing"] for window in windows] == [True] + [False] * 9
+    assert response.context["earlier_windows"] == sharings - machine_page.WINDOWS_SHOWN
+    page = response.content.decode()
+    notice = re.search(r'<ul class="shared-windows">(.*?)</ul>', page, re.DOTALL)
+    assert notice is not None
+    assert notice.group(1).count("<li") == machine_page.WINDOWS_SHOWN + 1
+    assert earlier in notice.group(1)
+    link = f'href="{reverse("home")}?direction=incoming&amp;asset_id={machine.pk}">{every}</a>'
+    assert link in notice.group(1)
+    # The link lists every sharing of the machine, the earliest too.
+    share_centre = client.get(reverse("home"), {"direction": "incoming", "asset_id": machine.pk}).content.decode()
+    assert "WEEK-00" in share_centre
+    assert f"WEEK-{sharings - 1:02}" in share_centre
+
+
+def test_a_few_periods_are_all_listed_with_no_count(client, beneficiary_admin, machine, telemetry):
+    client.force_login(beneficiary_admin)
+    response = client.get(page_url(machine), PERIOD)
+    assert [window["start"] for window in response.context["windows"]] == [utc(15, 12), utc(1, 12)]  # newest first
+    assert response.context["earlier_windows"] == 0
+    assert "earlier-windows" not in response.content.decode()
+
+
 def test_an_invalid_period_keeps_the_default_and_says_why(client, owner_admin, machine, frozen):
     frozen(NOW)
     client.force_login(owner_admin)

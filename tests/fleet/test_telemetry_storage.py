@@ -250,6 +250,64 @@ def test_a_machine_received_through_many_sharings_shows_exactly_their_windows(fr
     assert visible(since=since, until=until) == expected(since, until)
 
 
+def test_the_latest_values_through_many_sharings_are_the_newest_reading_inside_each_packs_windows(
+    frozen, owner_org, beneficiary_org
+):
+    """Twelve weekly sharings, usage hours in all of them and energy and fuel in every other one, and a daily reading
+    of three metrics until now: each latest value is the newest reading inside the windows of the sharings that hold
+    its pack (none for a pack never shared, nothing from after the last window). On PostgreSQL the statement writes
+    each window once, not once per metric."""
+    frozen(NOW)
+    machine = MachineFactory(organisation=owner_org)
+    first = NOW - dt.timedelta(days=100)
+    sharings = []
+    for week in range(12):
+        start_at, end_at = first + dt.timedelta(days=7 * week), first + dt.timedelta(days=7 * week + 3)
+        packs = ["usage_hours", "energy_and_fuel"] if week % 2 else ["usage_hours"]
+        SharingFactory(
+            owner=owner_org,
+            beneficiary=beneficiary_org,
+            machines=[machine],
+            start_at=start_at,
+            end_at=end_at,
+            data_packs=packs,
+        )
+        sharings.append((start_at, end_at, packs))
+    days = [first + dt.timedelta(days=day, hours=12) for day in range(100)]
+    metrics = {
+        Metric.OPERATING_HOURS: "usage_hours",
+        Metric.FUEL_USED: "energy_and_fuel",
+        Metric.COOLANT_TEMPERATURE: "vehicle_conditions",
+    }
+    telemetry_store(
+        readings=[
+            Reading(machine=machine, metric=metric, timestamp=day, value=index)
+            for metric in metrics
+            for index, day in enumerate(days)
+        ]
+    )
+
+    def newest_inside(pack):
+        return max(
+            (day for day in days for start, end, packs in sharings if pack in packs and start <= day < end),
+            default=None,
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        latest = machine_latest_readings(organisation=beneficiary_org, machine=machine)
+    expected = {metric: newest_inside(pack) for metric, pack in metrics.items() if newest_inside(pack)}
+    assert {metric: reading.timestamp for metric, reading in latest.items()} == expected
+    assert expected[Metric.OPERATING_HOURS] == first + dt.timedelta(days=79, hours=12)  # week 11, usage hours
+    assert expected[Metric.FUEL_USED] == first + dt.timedelta(days=79, hours=12)  # week 11 holds fuel too
+    assert Metric.COOLANT_TEMPERATURE not in latest
+    if connection.vendor == "postgresql":
+        (statement,) = [query["sql"] for query in queries if "fleet_reading" in query["sql"]]
+        # Two sets of windows (usage hours: every week; energy and fuel: every other week), each written once.
+        assert statement.count(first.isoformat()) == 1  # week 0 holds usage hours only
+        assert statement.count((first + dt.timedelta(days=7)).isoformat()) == 2  # week 1 holds both packs
+        assert "<@ ANY" in statement
+
+
 # --- what a store reports -----------------------------------------------------------------------------------------
 
 
@@ -296,9 +354,10 @@ def _plan(sql: str) -> str:
 
 def test_latest_values_read_each_series_from_its_newest_end(fleet, owner_org, beneficiary_org):
     """The machine page's latest values and the fleet list's facts ask for the newest row of many series in one
-    statement (selectors.newest_rows): each series an index scan backward, the rows then fetched by primary key — never
-    a scan of the table, whose cost would grow with the history (an OR of `pk IN (subquery)` clauses was one on
-    PostgreSQL: a sequential scan filtered by hashed subplans)."""
+    statement (selectors.newest_rows; a beneficiary's latest values on PostgreSQL, one LATERAL subquery per metric):
+    each series an index scan backward, the rows then fetched by primary key — never a scan of the table, whose cost
+    would grow with the history (an OR of `pk IN (subquery)` clauses was one on PostgreSQL: a sequential scan filtered
+    by hashed subplans)."""
     with CaptureQueriesContext(connection) as queries:
         for organisation in (owner_org, beneficiary_org):
             latest = machine_latest_readings(organisation=organisation, machine=fleet[0])
@@ -309,7 +368,7 @@ def test_latest_values_read_each_series_from_its_newest_end(fleet, owner_org, be
     newest = [
         query["sql"]
         for query in queries
-        if query["sql"].startswith(('SELECT "fleet_reading".', 'SELECT "fleet_position".'))
+        if query["sql"].startswith(('SELECT "fleet_reading".', 'SELECT "fleet_position".', "(SELECT newest."))
     ]
     assert len(newest) == 4  # the page's latest values twice, the fleet list's readings and positions
     for sql in newest:
