@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
@@ -72,7 +72,7 @@ def contract_sharings_of(contracts: list[Contract], *, machines: bool = False) -
             sharing = sharing_columns.instance(parts[0])
             Sharing.owner.field.set_cached_value(sharing, organisations.instance(parts[1]))
             Sharing.beneficiary.field.set_cached_value(sharing, organisations.optional(parts[2]))
-            Sharing.contract.field.set_cached_value(sharing, by_id[sharing.contract_id])
+            Sharing.contract.field.set_cached_value(sharing, by_id[cast(Any, sharing.contract_id)])
             sharings.append(sharing)
             links_of[sharing.pk] = []
         link = links.optional(parts[3])

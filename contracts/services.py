@@ -151,8 +151,8 @@ def _locked_contract(*, owner, reference: str, create: bool, exists: bool = Fals
         contract = Contract.objects.select_for_update().get(owner=owner, reference=reference)
         Contract.owner.field.set_cached_value(contract, owner)
         return contract, contract.generation == 0
-    contract = Contract.objects.filter(owner=owner, reference=reference).first()
-    return (contract, False) if contract is not None else (Contract(owner=owner, reference=reference), True)
+    found = Contract.objects.filter(owner=owner, reference=reference).first()
+    return (found, False) if found is not None else (Contract(owner=owner, reference=reference), True)
 
 
 def contract_sharings(contract: Contract, *, machines: bool = False) -> list[Sharing]:

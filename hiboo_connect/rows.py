@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -43,7 +43,11 @@ class Columns(Generic[M]):
                 for converter in converters:
                     value = converter(value, expression, connection)
                 converted[index] = value
-        return self.model.from_db(connection.alias, None, converted)
+        return self.model.from_db(connection.alias, self.attnames, converted)
+
+    @functools.cached_property
+    def attnames(self) -> list[str]:
+        return [field.attname for field in self.fields]
 
     def optional(self, values: Sequence[Any]) -> M | None:
         """The instance of a LEFT JOINed row, None when it joined nothing (its primary key is null)."""
@@ -73,7 +77,7 @@ def reader(model: type[Model], name: str) -> Callable[[Any], Any]:
 
 @functools.cache
 def _reader(model: type[Model], name: str, vendor: str) -> Callable[[Any], Any]:
-    column, converters = _converters(model._meta.get_field(name).get_col(model._meta.db_table))
+    column, converters = _converters(_field(model, name).get_col(model._meta.db_table))
 
     def read(value: Any) -> Any:
         for converter in converters:
@@ -89,21 +93,25 @@ def columns(model: type[M]) -> Columns[M]:
 
 def param(model: type[Model], name: str, value: Any) -> Any:
     """A value as the database stores the field (a UUID as 32 hex digits on SQLite, say)."""
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
+    return _field(model, name).get_db_prep_value(value, connection)
 
 
 def joined(model: type[M], relation: str, sql: str, params: Sequence[Any]) -> list[M]:
     """Instances of `model` each with the object its foreign key `relation` names, from rows that list the model's
     columns then the related model's (`columns(...).select(alias)` twice); the related object is None where the LEFT
     JOIN found none."""
-    field = model._meta.get_field(relation)
-    own, related = columns(model), columns(field.related_model)
+    field = cast(ForeignKey, _field(model, relation))
+    own, related = columns(model), columns(cast(type[Model], field.related_model))
     found = []
     for row in fetch(sql, params):
         instance = own.instance(row[: len(own)])
         field.set_cached_value(instance, related.optional(row[len(own) :]))
         found.append(instance)
     return found
+
+
+def _field(model: type[Model], name: str) -> Field:
+    return cast(Field, model._meta.get_field(name))
 
 
 def fetch(sql: str, params: Sequence[Any]) -> Iterator[tuple]:
