@@ -29,7 +29,7 @@ from .lifecycle import SharingStatus
 #: The share centre draws this many machines (one row each) per page.
 TIMELINE_MACHINES_PER_PAGE = 50
 #: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
-TIMELINE_MAX_SHARINGS = 50
+TIMELINE_MAX_SHARINGS = 10
 #: Without date filters, the share centre's timeline shows this far either side of today.
 DEFAULT_REACH = dt.timedelta(days=91)
 #: A machine page's axis reaches at least this far either side of today; an open-ended bar is drawn this far past today.
