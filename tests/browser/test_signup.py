@@ -93,7 +93,7 @@ def test_sign_up_confirm_and_name_the_organisation(page, live_server, screenshot
     page.get_by_label("Time zone").select_option("Europe/London")
     page.get_by_role("button", name="Create my organisation").click()
 
-    expect(page.get_by_text("Welcome to the share centre, NewCo Construction.")).to_be_visible()
+    expect(page.locator(".messages").get_by_text("Welcome to the share centre, NewCo Construction.")).to_be_visible()
     assert page.url == f"{live_server.url}/"
     user = User.objects.select_related("organisation").get(email=email)
     assert (user.organisation.name, user.organisation.timezone, user.role) == (
@@ -150,7 +150,7 @@ def test_an_admin_invites_a_colleague_who_joins(page, live_server, screenshot, l
     invite.get_by_label("E-mail").fill(colleague)
     invite.get_by_label("Role").select_option("admin")
     invite.get_by_role("button", name="Send the invitation").click()
-    expect(page.get_by_text(f"Invitation sent to {colleague}.")).to_be_visible()
+    expect(page.locator(".messages").get_by_text(f"Invitation sent to {colleague}.")).to_be_visible()
     expect(page.get_by_role("region", name="Pending invitations")).to_contain_text(colleague)
     both_widths(page, screenshot, "members")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()

@@ -73,7 +73,7 @@ def test_add_an_endpoint_and_follow_its_deliveries(page, live_server, login, scr
     expect(page.locator("table.deliveries tbody tr").first).to_contain_text("410")
     page.get_by_role("button", name="Enable").click()
     page.get_by_role("button", name="Send again").click()
-    expect(page.get_by_text("1 delivery sent again.")).to_be_visible()
+    expect(page.locator(".messages").get_by_text("1 delivery sent again.")).to_be_visible()
     assert secret not in page.content()
 
 
