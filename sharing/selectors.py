@@ -239,8 +239,8 @@ def sharing_overlaps(
 ) -> list[tuple]:
     """sharings_overlapping as (sharing id, reference, machine id) rows of the chosen machines, for at most `limit`
     sharings, earliest start first. One query in plain SQL (hiboo_connect/rows.py) over the machines' links (their
-    own history, whatever the organisation's), stopping at the first `limit` rows per machine, unsorted: a sort would
-    read every overlapping sharing, so when more overlap, which ones are named is not chosen by their start."""
+    own history, whatever the organisation's), unsorted, stopping after `limit` rows per machine asked (one LIMIT):
+    a sort would read every overlapping sharing, so when more overlap, which ones are named is not chosen by start."""
     machine_ids = list(machine_ids)
     if not machine_ids:
         return []
