@@ -55,7 +55,7 @@ def test_register_a_source_and_see_its_last_run(page, live_server, login, screen
     page.get_by_role("button", name="Register the source").click()
     expect(page.get_by_text("Source “JDLink” registered")).to_be_visible()
     page.get_by_role("button", name="Poll now JDLink").click()
-    expect(page.get_by_text("A poll of “JDLink”")).to_be_visible()
+    expect(page.locator(".messages").get_by_text("A poll of “JDLink”")).to_be_visible()
     assert "s3cret" not in page.content()
     assert "k3y" not in page.content()
 
