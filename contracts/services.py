@@ -151,7 +151,7 @@ def _locked_contract(*, owner, reference: str, create: bool, exists: bool = Fals
         contract = Contract.objects.select_for_update().get(owner=owner, reference=reference)
         Contract.owner.field.set_cached_value(contract, owner)
         return contract, contract.generation == 0
-    found = Contract.objects.filter(owner=owner, reference=reference).first()
+    found = selectors.contract_find(organisation=owner, reference=reference)
     return (found, False) if found is not None else (Contract(owner=owner, reference=reference), True)
 
 
