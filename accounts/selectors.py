@@ -111,6 +111,6 @@ def account_by_email(email: str) -> User | None:
 @functools.cache
 def _account_by_email_sql() -> str:
     return (
-        f"SELECT {rows.columns(User).select('u')}, {rows.columns(Organisation).select('o')} "
+        f"SELECT {rows.select(User, 'u')}, {rows.select(Organisation, 'o')} "
         "FROM accounts_user u LEFT JOIN accounts_organisation o ON o.id = u.organisation_id WHERE u.email = %s"
     )

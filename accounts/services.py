@@ -222,7 +222,7 @@ def _live_api_key(prefix: str) -> ApiKey | None:
 @functools.cache
 def _live_api_key_sql() -> str:
     return (
-        f"SELECT {rows.columns(ApiKey).select('k')}, {rows.columns(Organisation).select('o')} "
+        f"SELECT {rows.select(ApiKey, 'k')}, {rows.select(Organisation, 'o')} "
         "FROM accounts_apikey k JOIN accounts_organisation o ON o.id = k.organisation_id "
         "WHERE k.prefix = %s AND k.revoked_at IS NULL"
     )

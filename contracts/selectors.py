@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -38,7 +37,7 @@ def contract_find(*, organisation: Organisation, reference: str) -> Contract | N
     """The organisation's contract of this reference, None if there is none: in plain SQL (hiboo_connect/rows.py),
     as every contract apply reads it first."""
     contracts = rows.columns(Contract)
-    sql = f"SELECT {_select(Contract, 'c')} FROM contracts_contract c WHERE c.owner_id = %s AND c.reference = %s"
+    sql = f"SELECT {rows.select(Contract, 'c')} FROM contracts_contract c WHERE c.owner_id = %s AND c.reference = %s"
     for row in rows.fetch(sql, [rows.param(Contract, "owner", organisation.pk), reference]):
         return contracts.instance(row)
     return None
@@ -55,8 +54,8 @@ def contract_sharings_of(contracts: list[Contract], *, machines: bool = False) -
     links, machine_columns = rows.columns(SharingMachine), rows.columns(Machine)
     slices = _slices(sharing_columns, organisations, organisations, links, *([machine_columns] if machines else []))
     sql = (
-        f"SELECT {_select(Sharing, 's')}, {_select(Organisation, 'o')}, {_select(Organisation, 'b')}, "
-        f"{_select(SharingMachine, 'sm')}{', ' + _select(Machine, 'm') if machines else ''} "
+        f"SELECT {rows.select(Sharing, 's')}, {rows.select(Organisation, 'o')}, {rows.select(Organisation, 'b')}, "
+        f"{rows.select(SharingMachine, 'sm')}{', ' + rows.select(Machine, 'm') if machines else ''} "
         "FROM sharing_sharing s JOIN accounts_organisation o ON o.id = s.owner_id "
         "LEFT JOIN accounts_organisation b ON b.id = s.beneficiary_id "
         "LEFT JOIN sharing_sharingmachine sm ON sm.sharing_id = s.id "
@@ -83,11 +82,6 @@ def contract_sharings_of(contracts: list[Contract], *, machines: bool = False) -
     for sharing in sharings:
         machine_links_known(sharing, links_of[sharing.pk])
     return sharings
-
-
-@functools.cache
-def _select(model, alias: str) -> str:
-    return rows.columns(model).select(alias)
 
 
 def _slices(*columns: rows.Columns) -> list[tuple[int, int]]:

@@ -104,7 +104,7 @@ def _enabled_endpoints(organisation_ids: set) -> list[WebhookEndpoint]:
     if not organisation_ids:
         return []
     sql = (
-        f"SELECT {rows.columns(WebhookEndpoint).select('e')}, {rows.columns(Organisation).select('o')} "
+        f"SELECT {rows.select(WebhookEndpoint, 'e')}, {rows.select(Organisation, 'o')} "
         "FROM events_webhookendpoint e JOIN accounts_organisation o ON o.id = e.organisation_id "
         f"WHERE e.enabled AND e.organisation_id IN ({', '.join(['%s'] * len(organisation_ids))}) ORDER BY e.created_at"
     )

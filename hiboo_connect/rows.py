@@ -91,6 +91,16 @@ def columns(model: type[M]) -> Columns[M]:
     return _columns(model, connection.vendor)
 
 
+def select(model: type[Model], alias: str) -> str:
+    """columns(model).select(alias), worked out once per process."""
+    return _select(model, alias, connection.vendor)
+
+
+@functools.cache
+def _select(model: type[Model], alias: str, vendor: str) -> str:
+    return columns(model).select(alias)
+
+
 def param(model: type[Model], name: str, value: Any) -> Any:
     """A value as the database stores the field (a UUID as 32 hex digits on SQLite, say)."""
     return _field(model, name).get_db_prep_value(value, connection)
