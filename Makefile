@@ -47,10 +47,10 @@ node_modules/.installed: package.json package-lock.json | system-packages
 	touch $@
 
 # The whole test suite, with the project checks and the coverage of every app (its floor: fail_under in pyproject.toml).
-# DATABASE_URL picks the database (SQLite by default). TEST_PROCESSES=2 runs it in two processes (pytest-xdist: each
-# its own test database, live server, browser and Celery queues): 18 minutes instead of 28 on these 2-core machines,
-# but two browser runs found tests that raced the announcer; 0 (no xdist, one process) until every check is scoped.
-TEST_PROCESSES ?= 0
+# DATABASE_URL picks the database (SQLite by default). It runs in two processes (pytest-xdist: each its own test
+# database, live server, browser and Celery queues), about 18 minutes on these 2-core machines against 28 in one;
+# TEST_PROCESSES=0 runs it in one process (no xdist).
+TEST_PROCESSES ?= 2
 test: $(VENV)/.dev-installed system-packages node_modules/.installed
 	$(BIN)/python manage.py compiletranslations --settings=hiboo_connect.test_settings
 	$(BIN)/python manage.py check --settings=hiboo_connect.test_settings
