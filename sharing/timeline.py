@@ -12,11 +12,11 @@ machine, app.css gives the same heights)."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from html import escape  # Django's escape, without its lazy-string wrapper: hundreds of calls a page
 
 from django.db.models import TextChoices
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -73,18 +73,32 @@ def _other_side(sharing, *, incoming: bool) -> str:
     return who or sharing.recipient_email
 
 
-def _bar(sharing, *, now: dt.datetime, incoming: bool) -> charts.TimelineBar:
-    status = sharing.status_at(now)
-    window = sharing.window
-    who = _other_side(sharing, incoming=incoming)
-    return charts.TimelineBar(
-        start=window.start,
-        end=window.end,
-        status=status,
-        status_label=str(SharingStatus(status).label),
-        label=f"{sharing.reference} · {who}" if sharing.reference else who,
-        url=reverse("sharing:detail", args=[sharing.pk]),
-    )
+class _Bars:
+    """The bars of one drawing: each sharing's status at `now`, its label for the viewer and its link. A page
+    draws hundreds, so the link is Django's reverse() once, with the sharing's id put in its place, and the status
+    labels are translated once."""
+
+    _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+    def __init__(self, *, now: dt.datetime, incoming: bool):
+        self.now, self.incoming = now, incoming
+        self._url = reverse("sharing:detail", args=[self._PLACEHOLDER])
+        self._status_labels: dict[str, str] = {}
+
+    def __call__(self, sharing) -> charts.TimelineBar:
+        status = sharing.status_at(self.now)
+        if (status_label := self._status_labels.get(status)) is None:
+            status_label = self._status_labels[status] = str(SharingStatus(status).label)
+        window = sharing.window
+        who = _other_side(sharing, incoming=self.incoming)
+        return charts.TimelineBar(
+            start=window.start,
+            end=window.end,
+            status=status,
+            status_label=status_label,
+            label=f"{sharing.reference} · {who}" if sharing.reference else who,
+            url=self._url.replace(self._PLACEHOLDER, str(sharing.pk)),
+        )
 
 
 def _chart(*, chart_id: str, title: str, rows: list[charts.TimelineRow], now: dt.datetime, tz: dt.tzinfo):
@@ -173,20 +187,17 @@ def share_centre_timeline(
     )
     if not machines:
         return None
+    bar = _Bars(now=now, incoming=incoming)
     rows = [
-        charts.TimelineRow(
-            label=f"{machine.name}",
-            bars=[_bar(sharing, now=now, incoming=incoming) for sharing in machine.sharings],
-        )
+        charts.TimelineRow(label=f"{machine.name}", bars=[bar(sharing) for sharing in machine.sharings])
         for machine in machines
     ]
     first = (page - 1) * TIMELINE_MACHINES_PER_PAGE + 1
+    moments = _Moments(tz)
     return {
-        "svg": _plot(rows, start=start, end=end, now=now, tz=tz, zoom=period.zoom),
-        "rows": [
-            {"label": row.label, "bars": [_table_bar(bar, tz) for bar in sorted(row.bars, key=lambda bar: bar.start)]}
-            for row in rows
-        ],
+        "svg": _plot(rows, start=start, end=end, now=now, tz=tz, zoom=period.zoom, moments=moments),
+        "labels": [row.label for row in rows],
+        "table": _table(rows, moments),
         "machines": len(rows),
         "first": first,
         "last": first + len(rows) - 1,
@@ -201,16 +212,69 @@ def share_centre_timeline(
     }
 
 
-def _table_bar(bar: charts.TimelineBar, tz: dt.tzinfo) -> dict:
-    """A bar as a line of the table that says the same as the plot (for screen readers, and on demand)."""
-    return {
-        "label": bar.label,
-        "url": bar.url,
-        "status": bar.status,
-        "status_label": bar.status_label,
-        "start": bar.start.astimezone(tz),
-        "end": bar.end.astimezone(tz) if bar.end else None,
-    }
+#: The characters of a time format that read nothing finer than the minute: hours, minutes, a.m./p.m., punctuation.
+_CLOCK_FORMAT = set("aAfgGhHiP :.-hH")
+
+
+class _Moments:
+    """Dates and times in the viewer's time zone and language, each formatted once per page: the same days and times
+    of day recur on every row, and Django's date formatting costs tens of microseconds a call."""
+
+    def __init__(self, tz: dt.tzinfo):
+        self.tz = tz
+        self._formatted: dict[tuple, str] = {}
+
+    def format(self, moment: dt.datetime, style: str) -> str:
+        local = moment.astimezone(self.tz)
+        key = (style, local.date()) if style == "DATE_FORMAT" else (style, *self._clock(local, style))
+        if (text := self._formatted.get(key)) is None:
+            text = self._formatted[key] = formats.date_format(local, style)
+        return text
+
+    def _clock(self, local: dt.datetime, style: str) -> tuple:
+        """What a time of day's format reads: the hour and minute alone for the usual ones (English "P", French
+        "H:i"), else the whole time with the zone's offset (a format with seconds or the zone)."""
+        if set(formats.get_format(style)) <= _CLOCK_FORMAT:
+            return local.hour, local.minute
+        return local.time(), local.utcoffset()
+
+    def period(self, bar: charts.TimelineBar) -> str:
+        """charts.period_label's words: "first – last", or "from first, open-ended"."""
+        first = self.format(bar.start, "DATE_FORMAT")
+        if bar.end is None:
+            return _("from %(start)s, open-ended") % {"start": first}
+        return f"{first} – {self.format(bar.end, 'DATE_FORMAT')}"
+
+
+def _table(rows: list[charts.TimelineRow], moments: _Moments) -> SafeString:
+    """The lines of the table that says the same as the plot (for screen readers, and on demand), a line per bar,
+    machine by machine, each machine's by start. Written here rather than by the template: a page holds up to 500 of
+    them, and the template language costs about a millisecond a line."""
+    machine, sharing, status, start, end = (
+        escape(_(word)) for word in ("Machine", "Sharing", "Status", "Start", "End")
+    )
+    open_ended = escape(_("open-ended"))
+
+    def moment(value: dt.datetime) -> str:
+        return (
+            f'<span class="nowrap">{escape(moments.format(value, "DATE_FORMAT"))}</span> '
+            f'<span class="muted nowrap">{escape(moments.format(value, "TIME_FORMAT"))}</span>'
+        )
+
+    lines = []
+    for row in rows:
+        label = escape(row.label)
+        for bar in sorted(row.bars, key=lambda bar: bar.start):
+            last = moment(bar.end) if bar.end else f'<span class="muted">{open_ended}</span>'
+            lines.append(
+                f'<tr><td data-label="{machine}">{label}</td>'
+                f'<td class="cell-main" data-label="{sharing}"><a class="row-title" href="{escape(bar.url)}">'
+                f"{escape(bar.label)}</a></td>"
+                f'<td data-label="{status}"><span class="badge badge-{escape(bar.status)}">'
+                f"{escape(bar.status_label)}</span></td>"
+                f'<td data-label="{start}">{moment(bar.start)}</td><td data-label="{end}">{last}</td></tr>'
+            )
+    return mark_safe("".join(lines))
 
 
 @dataclass
@@ -243,7 +307,7 @@ def _ticks(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo, zoom: Zoom | Non
 
 
 def _plot(
-    rows: list[charts.TimelineRow], *, start: dt.datetime, end: dt.datetime, now: dt.datetime, tz, zoom
+    rows: list[charts.TimelineRow], *, start: dt.datetime, end: dt.datetime, now: dt.datetime, tz, zoom, moments
 ) -> SafeString:
     """The share centre's bars as an SVG the width of its box (module docstring): a row per machine, a bar per sharing
     linking to it, named by its machine, reference, other side, status and dates; today marked."""
@@ -273,7 +337,7 @@ def _plot(
         for position, bar in enumerate(bars):
             x0, x1 = plot.x(bar.start), plot.x(bar.end or end)
             width = x1 - x0
-            tooltip = f"{bar.label} · {bar.status_label} · {charts.period_label(bar, tz)}"
+            tooltip = f"{bar.label} · {bar.status_label} · {moments.period(bar)}"
             name = f"{row.label} — {tooltip}"
             bar_top, bar_height = top + 5, TIMELINE_ROW - 10
             drawn_width = f"{width:.3f}%" if width * room >= MIN_BAR else str(MIN_BAR)
@@ -333,7 +397,8 @@ def machine_timeline(*, organisation, machine, now: dt.datetime, tz: dt.tzinfo):
     )
     if not sharings:
         return None
-    bars = [_bar(sharing, now=now, incoming=False) for sharing in sharings]
+    bar = _Bars(now=now, incoming=False)
+    bars = [bar(sharing) for sharing in sharings]
     rows = [charts.TimelineRow(label=bar.label, bars=[bar]) for bar in bars]
     return _chart(chart_id="sharing-timeline", title=_("Sharings of this machine"), rows=rows, now=now, tz=tz)
 
@@ -343,8 +408,6 @@ def sharings_timeline(*, sharings, row_label, chart_id: str, title: str, now: dt
     page labels them by machine); None without sharings. Reads nothing: the caller has loaded the sharings."""
     if not sharings:
         return None
-    rows = [
-        charts.TimelineRow(label=row_label(sharing), bars=[_bar(sharing, now=now, incoming=False)])
-        for sharing in sharings
-    ]
+    bar = _Bars(now=now, incoming=False)
+    rows = [charts.TimelineRow(label=row_label(sharing), bars=[bar(sharing)]) for sharing in sharings]
     return _chart(chart_id=chart_id, title=title, rows=rows, now=now, tz=tz)

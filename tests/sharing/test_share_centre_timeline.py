@@ -4,8 +4,10 @@ keeps the filters, the period shown and its navigation, the pages of machines, t
 authorization and a pinned query count."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import formats
 
 from sharing import timeline as sharing_timeline
 from sharing.models import ReceivedMachine
@@ -338,7 +340,7 @@ def test_the_plot_fills_its_box_names_each_bar_and_widens_short_ones(
     running = svg.split(f'href="/sharings/{sharings["running"].pk}/"')[1].split("</a>")[0]
     assert '<text class="timeline-bar-label" x="5"' in running
     assert ">CTR-2 · BuildCo</text>" in running
-    excavator = response.context["timeline"]["rows"][0]["label"]
+    excavator = response.context["timeline"]["labels"][0]
     assert f'aria-label="{excavator} — CTR-2 · BuildCo · In progress' in svg
     # The machines' column, in HTML beside the plot (it stays put while the plot scrolls).
     content = response.content.decode()
@@ -346,7 +348,7 @@ def test_the_plot_fills_its_box_names_each_bar_and_widens_short_ones(
     assert column.count('class="timeline-machine"') == 2
 
 
-def test_the_same_bars_as_a_table(client, owner_admin, sharings):
+def test_the_same_bars_as_a_table(client, owner_admin, owner_org, sharings):
     client.force_login(owner_admin)
     response = client.get("/", {"view": "timeline"})
     content = response.content.decode()
@@ -363,3 +365,8 @@ def test_the_same_bars_as_a_table(client, owner_admin, sharings):
     assert ["Terminated" in rows[0], "In progress" in rows[1], "Scheduled" in rows[2]] == [True, True, True]
     assert "open-ended" in rows[1]
     assert "8 Feb 2025" in rows[0]  # 40 days before 20 March, in the date style
+    # Each moment as the template's date filter writes it, in the organisation's time zone (dates and times of day
+    # are formatted once a page and reused).
+    start = sharings["running"].start_at.astimezone(ZoneInfo(owner_org.timezone))
+    written = f'<span class="nowrap">{formats.date_format(start, "DATE_FORMAT")}</span> '
+    assert f'{written}<span class="muted nowrap">{formats.date_format(start, "TIME_FORMAT")}</span>' in rows[1]
