@@ -276,7 +276,7 @@ def sharing_overlaps(
 class MachineSharings:
     """One machine of a timeline and the sharings of it that the list shows, earliest start first."""
 
-    machine: Machine
+    machine_id: object
     name: str
     sharings: list[Sharing]
     #: How many more sharings of this machine `sharings` holds beyond those listed (the oldest are left out).
@@ -297,10 +297,10 @@ def sharings_by_machine(
     """The share centre's timeline: the sharings of `sharings` (a filtered list of one direction) whose windows
     overlap the period, machine by machine (by make, model, serial number), `limit` machines from `offset` (the
     second value says whether more follow), each with at most `max_sharings` of its sharings, the most recent by start
-    (`left_out` counts the others). Three queries. The machines are walked in order, each asked whether one of its
-    sharings is in the period, until the page is full: the cost follows the page, not the organisation's history nor
-    the number of sharings in the period. Whatever `sharings` holds, only what the organisation owns or receives is
-    read."""
+    (`left_out` counts the others), with their owner and beneficiary. Three queries. The machines are walked in order,
+    each asked whether one of its sharings is in the period, until the page is full: the cost follows the page, not
+    the organisation's history nor the number of sharings in the period. Whatever `sharings` holds, only what the
+    organisation owns or receives is read."""
     in_period = (
         sharings.overlapping(period_start, period_end)
         .filter(Q(owner=organisation) | Q(beneficiary=organisation))
@@ -312,35 +312,17 @@ def sharings_by_machine(
         if incoming
         else Machine.objects.filter(organisation=organisation)
     )
-    machine_ids = list(
+    page = list(
         candidates.filter(Exists(SharingMachine.objects.filter(machine=OuterRef("pk"), sharing__in=in_period)))
         .order_by("make", "model", "serial_number", "pk")
-        .values_list("pk", flat=True)[offset : offset + limit + 1]
+        .values_list("pk", "model", "serial_number")[offset : offset + limit + 1]
     )
-    more = len(machine_ids) > limit
-    machine_ids = machine_ids[:limit]
-    machines: dict[object, Machine] = {}
-    sharings_of: dict[object, list[Sharing]] = {machine_id: [] for machine_id in machine_ids}
-    left_out: dict[object, int] = {}
-    # Rank each machine's sharings newest first and count them in the same query (window functions), so the cap
-    # costs no query per machine.
-    by_machine: dict[str, Any] = {"partition_by": [F("machine_id")]}
-    newest_first = [F("sharing__start_at").desc(), F("sharing__created_at").desc(), F("sharing__pk").desc()]
-    rows = (
-        SharingMachine.objects.filter(machine_id__in=machine_ids, sharing__in=in_period)
-        .annotate(
-            rank=WindowExpression(RowNumber(), order_by=newest_first, **by_machine),
-            machine_total=WindowExpression(Count("pk"), **by_machine),
-        )
-        .filter(rank__lte=max_sharings)
-    )
-    for link in rows.select_related("machine", "sharing__owner", "sharing__beneficiary").order_by(
-        "sharing__start_at", "sharing__created_at", "sharing__pk"
-    ):
-        machines[link.machine_id] = link.machine
-        sharings_of[link.machine_id].append(link.sharing)
-        total: int = link.machine_total  # annotated by the query above
-        left_out[link.machine_id] = total - max_sharings if total > max_sharings else 0
+    more = len(page) > limit
+    page = page[:limit]
+    if not page:
+        return [], more
+    machine_ids = [machine_id for machine_id, _model, _serial in page]
+    found = _sharings_of_machines(machine_ids, in_period=in_period, max_sharings=max_sharings)
     # The beneficiary knows received machines under the names it gave them.
     names = dict(
         ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(
@@ -349,15 +331,58 @@ def sharings_by_machine(
     )
     result = [
         MachineSharings(
-            machine=machines[machine_id],
-            name=names.get(machine_id) or machines[machine_id].default_display_name,
-            sharings=sharings_of[machine_id],
-            left_out=left_out.get(machine_id, 0),
+            machine_id=machine_id,
+            name=names.get(machine_id) or f"{model} {serial_number}",  # Machine.default_display_name
+            sharings=found[machine_id][0],
+            left_out=max(found[machine_id][1] - max_sharings, 0),
         )
-        for machine_id in machine_ids
-        if machine_id in machines
+        for machine_id, model, serial_number in page
+        if machine_id in found
     ]
     return result, more
+
+
+def _sharings_of_machines(machine_ids: list, *, in_period: QuerySet, max_sharings: int) -> dict[object, tuple]:
+    """Each machine's (sharings, how many in all) among `in_period`: its `max_sharings` most recent by start, earliest
+    first, with their owner and beneficiary. One query in plain SQL (hiboo_connect/rows.py): the ORM's instances of
+    every link, machine and organisation cost more than the query; each organisation is made once here."""
+    subquery, subquery_params = in_period.query.get_compiler(connection=connections[in_period.db]).as_sql()
+    own, organisation_columns = rows.columns(Sharing), rows.columns(Organisation)
+    sql = (
+        f"SELECT ranked.machine_id, ranked.total, {rows.select(Sharing, 's')}, {rows.select(Organisation, 'o')}, "
+        f"{rows.select(Organisation, 'b')} FROM ("
+        "SELECT sm.machine_id, sm.sharing_id, "
+        "ROW_NUMBER() OVER (PARTITION BY sm.machine_id ORDER BY s.start_at DESC, s.created_at DESC, s.id DESC) "
+        "AS rank, "
+        "COUNT(*) OVER (PARTITION BY sm.machine_id) AS total "
+        "FROM sharing_sharingmachine sm JOIN sharing_sharing s ON s.id = sm.sharing_id "
+        f"WHERE sm.machine_id IN ({', '.join(['%s'] * len(machine_ids))}) AND sm.sharing_id IN ({subquery})"
+        ") ranked JOIN sharing_sharing s ON s.id = ranked.sharing_id "
+        "JOIN accounts_organisation o ON o.id = s.owner_id "
+        "LEFT JOIN accounts_organisation b ON b.id = s.beneficiary_id "
+        "WHERE ranked.rank <= %s ORDER BY s.start_at, s.created_at, s.id"
+    )
+    params = [rows.param(SharingMachine, "machine", machine_id) for machine_id in machine_ids]
+    params += [*subquery_params, max_sharings]
+    machine_of = rows.reader(SharingMachine, "machine")
+    owner_field, beneficiary_field = Sharing._meta.get_field("owner"), Sharing._meta.get_field("beneficiary")
+    organisations: dict[object, Organisation] = {}
+
+    def organisation_of(values) -> Organisation | None:
+        if values[0] is None:
+            return None
+        if (known := organisations.get(values[0])) is None:
+            known = organisations[values[0]] = organisation_columns.instance(values)
+        return known
+
+    found: dict[object, tuple[list[Sharing], int]] = {}
+    width = len(organisation_columns)
+    for row in rows.fetch(sql, params):
+        sharing = own.instance(row[2 : 2 + len(own)])
+        owner_field.set_cached_value(sharing, organisation_of(row[2 + len(own) : 2 + len(own) + width]))
+        beneficiary_field.set_cached_value(sharing, organisation_of(row[2 + len(own) + width :]))
+        found.setdefault(machine_of(row[0]), ([], row[1]))[0].append(sharing)
+    return found
 
 
 # --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------
