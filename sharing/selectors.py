@@ -322,7 +322,12 @@ def sharings_by_machine(
     if not page:
         return [], more
     machine_ids = [machine_id for machine_id, _model, _serial in page]
-    found = _sharings_of_machines(machine_ids, in_period=in_period, max_sharings=max_sharings)
+    links = (
+        sharings.overlapping(period_start, period_end)
+        .filter(Q(owner=organisation) | Q(beneficiary=organisation), sharing_machines__machine__in=machine_ids)
+        .order_by()
+    )
+    found = _sharings_of_machines(links, max_sharings=max_sharings)
     # The beneficiary knows received machines under the names it gave them.
     names = dict(
         ReceivedMachine.objects.filter(organisation=organisation, machine_id__in=machine_ids).values_list(
@@ -342,28 +347,32 @@ def sharings_by_machine(
     return result, more
 
 
-def _sharings_of_machines(machine_ids: list, *, in_period: QuerySet, max_sharings: int) -> dict[object, tuple]:
-    """Each machine's (sharings, how many in all) among `in_period`: its `max_sharings` most recent by start, earliest
-    first, with their owner and beneficiary. One query in plain SQL (hiboo_connect/rows.py): the ORM's instances of
-    every link, machine and organisation cost more than the query; each organisation is made once here."""
-    subquery, subquery_params = in_period.query.get_compiler(connection=connections[in_period.db]).as_sql()
+def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[object, tuple]:
+    """Each machine's (sharings, how many in all) among the sharings of `links` (filtered on their machines' links):
+    its `max_sharings` most recent by start, earliest first, with their owner and beneficiary. One query in plain SQL
+    (hiboo_connect/rows.py) around the ORM's own of the filtered links, so PostgreSQL walks the page's machines'
+    links (a filter on the sharings as an IN subquery made it scan every sharing); the ORM's instances of every
+    link, machine and organisation cost more than the query, and each organisation is made once here."""
     own, organisation_columns = rows.columns(Sharing), rows.columns(Organisation)
-    sql = (
-        f"SELECT ranked.machine_id, ranked.total, {rows.select(Sharing, 's')}, {rows.select(Organisation, 'o')}, "
-        f"{rows.select(Organisation, 'b')} FROM ("
-        "SELECT sm.machine_id, sm.sharing_id, "
-        "ROW_NUMBER() OVER (PARTITION BY sm.machine_id ORDER BY s.start_at DESC, s.created_at DESC, s.id DESC) "
-        "AS rank, "
-        "COUNT(*) OVER (PARTITION BY sm.machine_id) AS total "
-        "FROM sharing_sharingmachine sm JOIN sharing_sharing s ON s.id = sm.sharing_id "
-        f"WHERE sm.machine_id IN ({', '.join(['%s'] * len(machine_ids))}) AND sm.sharing_id IN ({subquery})"
-        ") ranked JOIN sharing_sharing s ON s.id = ranked.sharing_id "
-        "JOIN accounts_organisation o ON o.id = s.owner_id "
-        "LEFT JOIN accounts_organisation b ON b.id = s.beneficiary_id "
-        "WHERE ranked.rank <= %s ORDER BY s.start_at, s.created_at, s.id"
+    names = [field.column for field in own.fields]
+    inner, params = (
+        links.values_list(*own.attnames, "sharing_machines__machine")
+        .query.get_compiler(connection=connections[links.db])
+        .as_sql()
     )
-    params = [rows.param(SharingMachine, "machine", machine_id) for machine_id in machine_ids]
-    params += [*subquery_params, max_sharings]
+    quote = connections[links.db].ops.quote_name
+    listed = ", ".join(f"links.{quote(name)}" for name in names)
+    sql = (
+        f"WITH links ({', '.join(quote(name) for name in names)}, link_machine) AS ({inner}) "
+        f"SELECT ranked.link_machine, ranked.total, {listed.replace('links.', 'ranked.')}, "
+        f"{rows.select(Organisation, 'o')}, {rows.select(Organisation, 'b')} FROM ("
+        f"SELECT {listed}, links.link_machine, "
+        "ROW_NUMBER() OVER (PARTITION BY links.link_machine ORDER BY links.start_at DESC, links.created_at DESC, "
+        "links.id DESC) AS rank, COUNT(*) OVER (PARTITION BY links.link_machine) AS total FROM links"
+        ") ranked JOIN accounts_organisation o ON o.id = ranked.owner_id "
+        "LEFT JOIN accounts_organisation b ON b.id = ranked.beneficiary_id "
+        "WHERE ranked.rank <= %s ORDER BY ranked.start_at, ranked.created_at, ranked.id"
+    )
     machine_of = rows.reader(SharingMachine, "machine")
     owner_field, beneficiary_field = Sharing._meta.get_field("owner"), Sharing._meta.get_field("beneficiary")
     organisations: dict[object, Organisation] = {}
@@ -377,7 +386,7 @@ def _sharings_of_machines(machine_ids: list, *, in_period: QuerySet, max_sharing
 
     found: dict[object, tuple[list[Sharing], int]] = {}
     width = len(organisation_columns)
-    for row in rows.fetch(sql, params):
+    for row in rows.fetch(sql, [*params, max_sharings]):
         sharing = own.instance(row[2 : 2 + len(own)])
         owner_field.set_cached_value(sharing, organisation_of(row[2 + len(own) : 2 + len(own) + width]))
         beneficiary_field.set_cached_value(sharing, organisation_of(row[2 + len(own) + width :]))

@@ -81,6 +81,23 @@ def test_the_timeline_uses_the_list_filters(client, owner_admin, sharings):
     assert "No sharing matches these filters" in empty.content.decode()
 
 
+def test_a_sharing_of_two_machines_is_one_bar_on_each_row_whatever_the_filters(
+    client, owner_admin, owner_org, beneficiary_org, sharings
+):
+    pair = SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_org,
+        machines=[sharings["excavator"], sharings["dumper"]],
+        reference="PAIR-1",
+        start_at=NOW - 2 * DAY,
+    )
+    client.force_login(owner_admin)
+    for filters in ({}, {"q": "PAIR-1"}, {"q": "A30G"}, {"status": "in_progress"}):
+        svg = str(client.get("/", {"view": "timeline", **filters}).context["timeline"]["svg"])
+        assert svg.count(f'href="/sharings/{pair.pk}/"') == 2, filters  # the excavator's row and the dumper's
+        assert svg.count('class="timeline-row"') == 2, filters
+
+
 def test_the_beneficiary_sees_its_names_and_the_owner(client, beneficiary_admin, beneficiary_org, sharings):
     ReceivedMachine.objects.filter(organisation=beneficiary_org).update(name="Big yellow digger")
     client.force_login(beneficiary_admin)
