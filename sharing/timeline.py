@@ -26,8 +26,9 @@ from fleet import charts
 from . import selectors
 from .lifecycle import SharingStatus
 
-#: The share centre draws this many machines (one row each) per page.
-TIMELINE_MACHINES_PER_PAGE = 50
+#: The share centre draws this many machines (one row each) per page, as many as its list has sharings: 25 rows of
+#: TIMELINE_ROW pixels fit a laptop's screen, and a page's cost follows what it draws (up to 250 bars).
+TIMELINE_MACHINES_PER_PAGE = 25
 #: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
 TIMELINE_MAX_SHARINGS = 10
 #: Without date filters, the share centre's timeline shows this far either side of today.

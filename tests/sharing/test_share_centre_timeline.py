@@ -11,6 +11,7 @@ from django.utils import formats
 
 from sharing import timeline as sharing_timeline
 from sharing.models import ReceivedMachine
+from sharing.timeline import TIMELINE_MACHINES_PER_PAGE as PER_PAGE
 from tests.factories import MachineFactory, SharingFactory, UserFactory
 
 UTC = dt.UTC
@@ -237,7 +238,7 @@ def test_timeline_query_count_does_not_grow(
     client.force_login(owner_admin)
     with django_assert_num_queries(TIMELINE_QUERIES):
         response = client.get("/", {"view": "timeline"})
-    assert str(response.context["timeline"]["svg"]).count('class="timeline-row"') == count
+    assert str(response.context["timeline"]["svg"]).count('class="timeline-row"') == min(count, PER_PAGE)
 
 
 @pytest.mark.parametrize("count", [3, 12])
