@@ -14,12 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape  # Django's escape, without its lazy-string wrapper: hundreds of calls a page
 
+from django.core.signals import setting_changed
 from django.db.models import TextChoices
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from fleet import charts
 
@@ -215,29 +217,41 @@ def share_centre_timeline(
 
 #: The characters of a time format that read nothing finer than the minute: hours, minutes, a.m./p.m., punctuation.
 _CLOCK_FORMAT = set("aAfgGhHiP :.-hH")
+#: Formatted days and times of day, by language, kept across requests (a page formats hundreds; the same recur from
+#: page to page), emptied when it holds _FORMATTED_MAX or when a format setting changes (as Django's format cache).
+_FORMATTED: dict[tuple, str] = {}
+_FORMATTED_MAX = 20_000
+
+
+@receiver(setting_changed)
+def _forget_formats(**kwargs):
+    _FORMATTED.clear()
 
 
 class _Moments:
-    """Dates and times in the viewer's time zone and language, each formatted once per page: the same days and times
-    of day recur on every row, and Django's date formatting costs tens of microseconds a call."""
+    """Dates and times in the viewer's time zone and language, each day and time of day formatted once (Django's date
+    formatting costs tens of microseconds a call, and a page shows hundreds)."""
 
     def __init__(self, tz: dt.tzinfo):
         self.tz = tz
-        self._formatted: dict[tuple, str] = {}
+        self.language = get_language()
+        # What the time format reads: the hour and minute alone for the usual ones (English "P", French "H:i"), else
+        # the whole time and the zone's offset (a format with seconds or the zone's name).
+        self.clock = set(formats.get_format("TIME_FORMAT")) <= _CLOCK_FORMAT
 
     def format(self, moment: dt.datetime, style: str) -> str:
         local = moment.astimezone(self.tz)
-        key = (style, local.date()) if style == "DATE_FORMAT" else (style, *self._clock(local, style))
-        if (text := self._formatted.get(key)) is None:
-            text = self._formatted[key] = formats.date_format(local, style)
+        if style == "DATE_FORMAT":
+            key: tuple = (self.language, style, local.date())
+        elif style == "TIME_FORMAT" and self.clock:
+            key = (self.language, style, local.hour, local.minute)
+        else:
+            key = (self.language, style, local.time(), local.utcoffset(), local.tzname())
+        if (text := _FORMATTED.get(key)) is None:
+            if len(_FORMATTED) >= _FORMATTED_MAX:
+                _FORMATTED.clear()
+            text = _FORMATTED[key] = formats.date_format(local, style)
         return text
-
-    def _clock(self, local: dt.datetime, style: str) -> tuple:
-        """What a time of day's format reads: the hour and minute alone for the usual ones (English "P", French
-        "H:i"), else the whole time with the zone's offset (a format with seconds or the zone)."""
-        if set(formats.get_format(style)) <= _CLOCK_FORMAT:
-            return local.hour, local.minute
-        return local.time(), local.utcoffset()
 
     def period(self, bar: charts.TimelineBar) -> str:
         """charts.period_label's words: "first – last", or "from first, open-ended"."""
