@@ -407,6 +407,19 @@ def received_machines_shown(organisation: Organisation) -> QuerySet[ReceivedMach
     return ReceivedMachine.objects.filter(Exists(brought), organisation=organisation)
 
 
+def machine_known_as(*, organisation: Organisation, machine_id) -> tuple[Machine, str | None] | None:
+    """One machine as the organisation knows it: the machine and, received, the name the organisation gave it; None
+    when it is neither the organisation's nor shared with it (a link naming another's machine learns nothing)."""
+    machine = Machine.objects.filter(pk=machine_id, organisation=organisation).first()
+    if machine is not None:
+        return machine, None
+    received = ReceivedMachine.objects.filter(organisation=organisation, machine_id=machine_id).select_related(
+        "machine"
+    )
+    found = received.first()
+    return (found.machine, found.name) if found is not None else None
+
+
 def received_machines_of(organisation: Organisation) -> QuerySet[ReceivedMachine]:
     return received_machines_shown(organisation).select_related("machine")
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from accounts.portal import organisation_page
+from fleet.glance import naming as fleet_naming
 from fleet.models import Machine
 from fleet.selectors import workspaces_of
 from hiboo_connect import pages
@@ -150,8 +151,9 @@ LINKED_FILTERS = ("reference", "recipient", "contract", "asset_id")
 
 
 def _pill_value(filterset, name: str, raw: str) -> str:
-    """How a pill names the value of a filter: a choice's label, a date in the date style, a workspace's name; the text
-    given when it is not valid."""
+    """How a pill names the value of a filter: a choice's label, a date in the date style, a workspace's name, a
+    machine as the organisation knows it (its name and what the name does not say); the text given when it is not
+    valid or names nothing of the organisation's."""
     cleaned = filterset.form.cleaned_data.get(name) if filterset.is_valid() else None
     if cleaned is None or cleaned == "":
         return raw
@@ -161,6 +163,11 @@ def _pill_value(filterset, name: str, raw: str) -> str:
         return formats.date_format(cleaned, "DATE_FORMAT")
     if name == "workspace":
         return cleaned.name
+    if name == "asset_id":
+        known = selectors.machine_known_as(organisation=filterset.organisation, machine_id=cleaned)
+        if known is not None:
+            naming = fleet_naming(*known)
+            return f"{naming.name} · {naming.detail}" if naming.detail else naming.name
     return str(cleaned)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from sharing.models import ReceivedMachine
 from tests.factories import MachineFactory, SharingFactory, WorkspaceFactory
 
 NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=dt.UTC)
@@ -119,3 +120,24 @@ def test_htmx_redraws_the_form_fields_after_a_pill_only(client, owner_admin, lyo
     assert '<div id="filter-workspace-field" class="field" hx-swap-oob="true">' in content
     assert "<html" not in content
     assert pill["HX-Push-Url"] == "/?period=current"
+
+
+def test_a_machine_pill_names_the_machine_as_the_organisation_knows_it(
+    client, owner_admin, beneficiary_admin, beneficiary_org, outsider_org, lyon
+):
+    machine = lyon.machines.get()
+    machine.make, machine.model, machine.serial_number = "Caterpillar", "320 GC", "CAT0320X"
+    machine.save()
+    client.force_login(owner_admin)
+    (pill,) = client.get("/", {"asset_id": str(machine.pk)}).context["pills"]
+    assert (pill["label"], pill["value"]) == ("Machine", "Caterpillar 320 GC · CAT0320X")
+    # The beneficiary, under the name it gave the machine.
+    ReceivedMachine.objects.filter(organisation=beneficiary_org, machine=machine).update(name="Big yellow")
+    client.force_login(beneficiary_admin)
+    response = client.get("/", {"direction": "incoming", "asset_id": str(machine.pk)})
+    (pill,) = response.context["pills"]
+    assert pill["value"] == "Big yellow · Caterpillar 320 GC · CAT0320X"
+    # Another organisation's machine is only the id typed: the pill tells nothing about it.
+    other = MachineFactory(organisation=outsider_org, make="Secret", model="X1")
+    (pill,) = client.get("/", {"asset_id": str(other.pk)}).context["pills"]
+    assert pill["value"] == str(other.pk)
