@@ -94,9 +94,9 @@ def _properties_cell(text: str | None) -> str:
 
 
 def _columns(*, now, zone: str | None) -> list:
-    """What the query selects, one per cell of a row in the file's order but the machines: with a time zone `zone`
-    (PostgreSQL), the cells as written but the status, the JSON columns and the notifications; without, the id and
-    the dates as stored (_written_in_python writes them)."""
+    """What the query selects, one per cell of a row in the file's order but the machines (read a chunk at a time):
+    with a time zone `zone` (PostgreSQL), the cells as written but the status, the JSON columns and the
+    notifications; without, the id and the dates as stored (_written_in_python writes them)."""
     typed = [csv_cell_expression(F(name)) for name in _TYPED]
     # The two JSON columns as the database's text: each distinct text is decoded and written once a chunk (most
     # sharings of an organisation carry the same packs and few properties), not decoded by the driver for every row.
@@ -108,28 +108,36 @@ def _columns(*, now, zone: str | None) -> list:
     return [pk, status, *typed, start, end, stopped, packs, properties, "notification_enabled", created]
 
 
-def _with_machines(chunk: list[tuple]) -> list[tuple]:
-    """The rows of a chunk read by _columns with a time zone, each with its machines' cells: one query."""
-    machines = selectors.machines_of_sharings_joined([values[0] for values in chunk])
-    with_machines = []
-    for values in chunk:
-        names, ids = machines.get(values[0], ("", ""))
-        with_machines.append((*values[:10], csv_cell(names), ids, *values[10:]))
-    return with_machines
+#: The machines cells of a sharing without machines.
+_NO_MACHINES = ("", "")
 
 
-def _written_in_python(chunk: list[tuple], tz) -> list[tuple]:
-    """The rows of a chunk read by _columns without a time zone, with their dates written and their machines as
-    _with_machines writes them on PostgreSQL; one query for the chunk's machines."""
-    machines = selectors.machines_of_sharings([values[0] for values in chunk])
-    written = []
-    for values in chunk:
-        shared = machines.get(values[0], ())
-        names = csv_cell("; ".join(label for _machine_id, label in shared))
-        ids = "; ".join(str(machine_id) for machine_id, _label in shared)
-        start, end, stopped = (local_minutes(moment, tz) for moment in values[7:10])
-        written.append((*values[:7], start, end, stopped, names, ids, *values[10:13], local_minutes(values[13], tz)))
-    return written
+def _machines_cells(sharing_ids: list) -> dict:
+    """Sharing id → its machines' cells (names, ids), as PostgreSQL joins them: one query for a chunk."""
+    joined = selectors.machines_of_sharings_joined(sharing_ids)
+    return {sharing_id: (csv_cell(names), ids) for sharing_id, (names, ids) in joined.items()}
+
+
+def _written_in_python(chunk: list[tuple], tz) -> tuple[list[tuple], dict]:
+    """For a chunk read by _columns without a time zone: its rows with their dates written, and its machines' cells
+    as _machines_cells writes them on PostgreSQL (one query)."""
+    machines = {
+        sharing_id: (
+            csv_cell("; ".join(label for _machine_id, label in shared)),
+            "; ".join(str(machine_id) for machine_id, _label in shared),
+        )
+        for sharing_id, shared in selectors.machines_of_sharings([values[0] for values in chunk]).items()
+    }
+    written = [
+        (
+            *values[:7],
+            *(local_minutes(moment, tz) for moment in values[7:10]),
+            *values[10:13],
+            local_minutes(values[13], tz),
+        )
+        for values in chunk
+    ]
+    return written, machines
 
 
 def _lines(header, sharings, *, statuses, notifications, tz, now) -> Iterator[str]:
@@ -138,7 +146,10 @@ def _lines(header, sharings, *, statuses, notifications, tz, now) -> Iterator[st
     zone = tz.key if connection.vendor == "postgresql" and isinstance(tz, ZoneInfo) else None
     rows = sharings.values_list(*_columns(now=now, zone=zone)).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
-        chunk = _written_in_python(chunk, tz) if zone is None else _with_machines(chunk)
+        if zone is None:
+            chunk, machines = _written_in_python(chunk, tz)
+        else:
+            machines = _machines_cells([values[0] for values in chunk])
         packs_cells: dict = {}
         properties_cells: dict = {}
         lines = [
@@ -146,11 +157,12 @@ def _lines(header, sharings, *, statuses, notifications, tz, now) -> Iterator[st
                 (
                     values[0],
                     statuses[values[1]],
-                    *values[2:12],
-                    _cached(packs_cells, values[12], _packs_cell),
-                    _cached(properties_cells, values[13], _properties_cell),
-                    notifications[values[14]],
-                    values[15],
+                    *values[2:10],
+                    *machines.get(values[0], _NO_MACHINES),
+                    _cached(packs_cells, values[10], _packs_cell),
+                    _cached(properties_cells, values[11], _properties_cell),
+                    notifications[values[12]],
+                    values[13],
                 )
             )
             for values in chunk
