@@ -8,6 +8,10 @@ product writes passes its cells through `csv_cell` (or `csv_row`), wherever its 
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Case, TextField, Value, When
+from django.db.models.functions import Concat, Substr
+from django.db.models.lookups import In
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -20,3 +24,13 @@ def csv_cell(value: Any) -> Any:
 
 def csv_row(values: Iterable[Any]) -> list[Any]:
     return [csv_cell(value) for value in values]
+
+
+def csv_cell_expression(expression) -> Case:
+    """csv_cell in SQL, for text the database writes itself (an export's cells): the same leading quote on the same
+    first characters; NULL stays NULL (csv.writer writes it as an empty cell)."""
+    return Case(
+        When(In(Substr(expression, 1, 1), list(FORMULA_TRIGGERS)), then=Concat(Value("'"), expression)),
+        default=expression,
+        output_field=TextField(),
+    )

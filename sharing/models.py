@@ -52,6 +52,19 @@ class SharingQuerySet(models.QuerySet):
     def running_at_q(cls, now, *, prefix: str = "") -> models.Q:
         return _where(prefix, beneficiary__isnull=False, start_at__lte=now) & cls.window_reaches_q(now, prefix=prefix)
 
+    @staticmethod
+    def status_expression(now) -> models.Case:
+        """sharing_status as an expression: the status the dates give at `now`, for a query that writes it per row
+        (the CSV export) rather than reading each row's dates back into Python."""
+        return models.Case(
+            models.When(stopped_at__isnull=False, then=models.Value(SharingStatus.STOPPED)),
+            models.When(end_at__lte=now, then=models.Value(SharingStatus.TERMINATED)),
+            models.When(beneficiary__isnull=True, then=models.Value(SharingStatus.PENDING)),
+            models.When(start_at__gt=now, then=models.Value(SharingStatus.SCHEDULED)),
+            default=models.Value(SharingStatus.IN_PROGRESS),
+            output_field=models.CharField(),
+        )
+
     def window_reaches(self, moment) -> SharingQuerySet:
         return self.filter(self.window_reaches_q(moment))
 

@@ -7,9 +7,11 @@ import datetime as dt
 import io
 
 import pytest
+from django.db.models import TextField, Value
 from django.urls import reverse
 
-from hiboo_connect.csv_cells import csv_cell, csv_row
+from accounts.models import Organisation
+from hiboo_connect.csv_cells import csv_cell, csv_cell_expression, csv_row
 from tests.factories import (
     FaultCodeFactory,
     MachineFactory,
@@ -41,6 +43,14 @@ NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
 )
 def test_a_cell_that_could_start_a_formula_is_quoted_and_numbers_are_kept(value, expected):
     assert csv_cell(value) == expected
+
+
+@pytest.mark.parametrize("value", ["=1+2", "+33 6 12", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "CTR-1", "'=x", "", None])
+def test_the_cell_function_in_sql_quotes_the_same_text(db, value):
+    """csv_cell_expression, for cells the database writes (the share centre's export), is csv_cell's twin."""
+    OrganisationFactory()
+    cell = csv_cell_expression(Value(value, output_field=TextField()))
+    assert Organisation.objects.annotate(cell=cell).values_list("cell", flat=True).first() == csv_cell(value)
 
 
 def test_a_row_passes_every_cell_through_the_cell_function():

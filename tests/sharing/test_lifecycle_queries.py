@@ -88,6 +88,13 @@ def test_window_reaches(grid, moment):
 
 
 @pytest.mark.parametrize("now", INSTANTS)
+def test_status_expression(grid, now):
+    expected = {pk: lifecycle.sharing_status(**fields, now=now) for pk, (fields, _status) in grid.items()}
+    statuses = Sharing.objects.annotate(now_status=SharingQuerySet.status_expression(now))
+    assert dict(statuses.values_list("pk", "now_status")) == expected
+
+
+@pytest.mark.parametrize("now", INSTANTS)
 def test_running_at(grid, now):
     expected = _expected(grid, lambda fields, status: lifecycle.running_at(**fields, now=now))
     assert _ids(Sharing.objects.running_at(now)) == expected
