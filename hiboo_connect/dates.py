@@ -6,9 +6,10 @@ Python cannot hold a moment beyond the year 9999 once shifted into a time zone e
 of it), so what is read back is kept a day inside those limits."""
 
 import datetime as dt
+import functools
 
 from django.core.exceptions import ValidationError
-from django.db import NotSupportedError, models
+from django.db import DatabaseError, NotSupportedError, connection, connections, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 #: The last day a user may give, in the time zone they give it in.
@@ -72,6 +73,22 @@ def local_minutes(moment: dt.datetime | None, tz: dt.tzinfo) -> str:
     """The moment in time zone `tz` to the minute, as ISO 8601 with its offset ("2026-07-01T02:00+02:00"); "" for
     None. What the exports write."""
     return moment.astimezone(tz).isoformat(timespec="minutes") if moment else ""
+
+
+def database_knows_zone(zone: str) -> bool:
+    """Whether LocalMinutes can write moments in the time zone `zone`: the database is PostgreSQL and its time zone
+    data has that name (Python's may be newer). Asked once per zone and process."""
+    return connection.vendor == "postgresql" and _postgresql_knows(connection.alias, zone)
+
+
+@functools.cache
+def _postgresql_knows(alias: str, zone: str) -> bool:
+    try:
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            cursor.execute("SELECT TIMESTAMPTZ '2000-01-01 00:00Z' AT TIME ZONE %s", [zone])
+    except DatabaseError:
+        return False
+    return True
 
 
 class LocalMinutes(models.Func):

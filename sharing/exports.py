@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hiboo_connect.csv_cells import csv_cell, csv_cell_expression, csv_row
-from hiboo_connect.dates import LocalMinutes, local_minutes
+from hiboo_connect.dates import LocalMinutes, database_knows_zone, local_minutes
 
 from . import selectors
 from .lifecycle import SharingStatus
@@ -74,7 +73,10 @@ def sharings_lines(sharings) -> Iterator[str]:
     statuses = {status: str(label) for status, label in SharingStatus.choices}
     notifications = {True: _("yes"), False: _("no")}
     tz, now = timezone.get_current_timezone(), timezone.now()
-    return _lines(header, sharings, statuses=statuses, notifications=notifications, tz=tz, now=now)
+    # The database writes the dates in a time zone it knows by the same name; any other is written in Python (a zone
+    # newer than the database's tz data, say): the same bytes, never an error halfway through the file.
+    zone = tz.key if isinstance(tz, ZoneInfo) and database_knows_zone(tz.key) else None
+    return _lines(header, sharings, statuses=statuses, notifications=notifications, tz=tz, zone=zone, now=now)
 
 
 def _cached(cells: dict, text: str | None, make) -> str:
@@ -140,10 +142,9 @@ def _written_in_python(chunk: list[tuple], tz) -> tuple[list[tuple], dict]:
     return written, machines
 
 
-def _lines(header, sharings, *, statuses, notifications, tz, now) -> Iterator[str]:
+def _lines(header, sharings, *, statuses, notifications, tz, zone: str | None, now) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(csv_row(header))
-    zone = tz.key if connection.vendor == "postgresql" and isinstance(tz, ZoneInfo) else None
     rows = sharings.values_list(*_columns(now=now, zone=zone)).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
         if zone is None:
