@@ -7,7 +7,7 @@ iterator makes it, after the same converters (the database's and the field's: JS
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -51,10 +51,10 @@ class Columns(Generic[M]):
 
     def optional(self, values: Sequence[Any]) -> M | None:
         """The instance of a LEFT JOINed row, None when it joined nothing (its primary key is null)."""
-        return None if values[self._pk_index] is None else self.instance(values)
+        return None if values[self.pk_index] is None else self.instance(values)
 
     @functools.cached_property
-    def _pk_index(self) -> int:
+    def pk_index(self) -> int:
         return self.fields.index(self.model._meta.pk)
 
 
@@ -110,12 +110,31 @@ def joined(model: type[M], relation: str, sql: str, params: Sequence[Any]) -> li
     """Instances of `model` each with the object its foreign key `relation` names, from rows that list the model's
     columns then the related model's (`columns(...).select(alias)` twice); the related object is None where the LEFT
     JOIN found none."""
-    field = cast(ForeignKey, _field(model, relation))
-    own, related = columns(model), columns(cast(type[Model], field.related_model))
+    return joined_many(model, (relation,), fetch(sql, params))
+
+
+def joined_many(model: type[M], relations: Sequence[str], found_rows: Iterable[Sequence[Any]]) -> list[M]:
+    """joined for several foreign keys: rows list the model's columns, then each related model's in the order of
+    `relations`. Each related object is made once per primary key and shared by the instances that name it (a batch
+    of a thousand sharings of one owner makes one organisation, not a thousand)."""
+    fields = [cast(ForeignKey, _field(model, relation)) for relation in relations]
+    own = columns(model)
+    related = [columns(cast(type[Model], field.related_model)) for field in fields]
+    made: list[dict] = [{} for _field in fields]
     found = []
-    for row in fetch(sql, params):
+    for row in found_rows:
         instance = own.instance(row[: len(own)])
-        field.set_cached_value(instance, related.optional(row[len(own) :]))
+        start = len(own)
+        for field, their_columns, known in zip(fields, related, made, strict=True):
+            values = row[start : start + len(their_columns)]
+            start += len(their_columns)
+            key = values[their_columns.pk_index]
+            if key is None:
+                field.set_cached_value(instance, None)
+                continue
+            if (other := known.get(key)) is None:
+                other = known[key] = their_columns.instance(values)
+            field.set_cached_value(instance, other)
         found.append(instance)
     return found
 

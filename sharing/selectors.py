@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection, connections
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, F, Model, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models import Window as WindowExpression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -371,7 +371,7 @@ def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[
     (hiboo_connect/rows.py) around the ORM's own of the filtered links, so PostgreSQL walks the page's machines'
     links (a filter on the sharings as an IN subquery made it scan every sharing); the ORM's instances of every
     link, machine and organisation cost more than the query, and each organisation is made once here."""
-    own, organisation_columns = rows.columns(Sharing), rows.columns(Organisation)
+    own = rows.columns(Sharing)
     names = [field.column for field in own.fields]
     inner, params = (
         links.values_list(*own.attnames, "sharing_machines__machine")
@@ -392,24 +392,30 @@ def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[
         "WHERE ranked.rank <= %s ORDER BY ranked.start_at, ranked.created_at, ranked.id"
     )
     machine_of = rows.reader(SharingMachine, "machine")
-    owner_field, beneficiary_field = Sharing._meta.get_field("owner"), Sharing._meta.get_field("beneficiary")
-    organisations: dict[object, Organisation] = {}
-
-    def organisation_of(values) -> Organisation | None:
-        if values[0] is None:
-            return None
-        if (known := organisations.get(values[0])) is None:
-            known = organisations[values[0]] = organisation_columns.instance(values)
-        return known
-
+    found_rows = list(rows.fetch(sql, [*params, max_sharings]))
+    sharings_found = rows.joined_many(Sharing, ("owner", "beneficiary"), (row[2:] for row in found_rows))
     found: dict[object, tuple[list[Sharing], int]] = {}
-    width = len(organisation_columns)
-    for row in rows.fetch(sql, [*params, max_sharings]):
-        sharing = own.instance(row[2 : 2 + len(own)])
-        owner_field.set_cached_value(sharing, organisation_of(row[2 + len(own) : 2 + len(own) + width]))
-        beneficiary_field.set_cached_value(sharing, organisation_of(row[2 + len(own) + width :]))
+    for row, sharing in zip(found_rows, sharings_found, strict=True):
         found.setdefault(machine_of(row[0]), ([], row[1]))[0].append(sharing)
     return found
+
+
+def sharings_of_lifecycle(sharing_ids: list) -> list[Sharing]:
+    """The sharings of a lifecycle batch by id, with their owner, beneficiary and contract, in id order. One query in
+    plain SQL (hiboo_connect/rows.py): each organisation and contract is made once for the batch, not once a row."""
+    if not sharing_ids:
+        return []
+    contract_model = cast(type[Model], Sharing._meta.get_field("contract").related_model)
+    contract_table = connection.ops.quote_name(contract_model._meta.db_table)
+    sql = (
+        f"SELECT {rows.select(Sharing, 's')}, {rows.select(Organisation, 'o')}, {rows.select(Organisation, 'b')}, "
+        f"{rows.select(contract_model, 'c')} FROM sharing_sharing s JOIN accounts_organisation o ON o.id = s.owner_id "
+        "LEFT JOIN accounts_organisation b ON b.id = s.beneficiary_id "
+        f"LEFT JOIN {contract_table} c ON c.id = s.contract_id "
+        f"WHERE s.id IN ({', '.join(['%s'] * len(sharing_ids))}) ORDER BY s.id"
+    )
+    params = [rows.param(Sharing, "id", sharing_id) for sharing_id in sharing_ids]
+    return rows.joined_many(Sharing, ("owner", "beneficiary", "contract"), rows.fetch(sql, params))
 
 
 # --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------

@@ -904,10 +904,7 @@ def sharing_lifecycle_run(*, now: datetime | None = None, batch_size: int = LIFE
 
 
 def _lifecycle_batch(sharing_ids: list, *, now: datetime) -> int:
-    sharings = (
-        Sharing.objects.filter(pk__in=sharing_ids).select_related("owner", "beneficiary", "contract").order_by("pk")
-    )
-    decided = [(sharing, sharing.status_at(now)) for sharing in sharings]
+    decided = [(sharing, sharing.status_at(now)) for sharing in selectors.sharings_of_lifecycle(sharing_ids)]
     decided = [(sharing, new_status) for sharing, new_status in decided if new_status != sharing.status]
     if not decided:
         return 0

@@ -24,10 +24,10 @@ from tests.factories import MachineFactory
 NOW = dt.datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
 DAY = dt.timedelta(days=1)
 #: A run that moves one batch: the two due look-ups, the batch read, then its transaction (a savepoint here, and
-#: its release) around the claim, the audit insert, the recipients, the machines, the outbox insert (which returns
-#: the rows it wrote), the machines again as the events show them (sharing.sharing_machines), the events' one insert
-#: and the webhook endpoints that may want them (none here).
-STATEMENTS_OF_ONE_BATCH = 13
+#: its release) around the claim, the audit insert, the recipients, the machines' links and the machines (each made
+#: once), the outbox insert (which returns the rows it wrote), the machines again as the events show them
+#: (sharing.sharing_machines), the events' one insert and the webhook endpoints that may want them (none here).
+STATEMENTS_OF_ONE_BATCH = 14
 
 
 def scheduled(actor, recipient, count, *, machines_each=1):
