@@ -28,8 +28,8 @@ from fleet import charts
 from . import selectors
 from .lifecycle import SharingStatus
 
-#: The share centre draws this many machines (one row each) per page, as many as its list has sharings: 25 rows of
-#: TIMELINE_ROW pixels fit a laptop's screen, and a page's cost follows what it draws (up to 250 bars).
+#: The share centre draws this many machines (one row each) per page, as many as a page of its list has sharings:
+#: 25 rows of TIMELINE_ROW pixels fit a laptop's screen, and a page's cost follows what it draws (up to 250 bars).
 TIMELINE_MACHINES_PER_PAGE = 25
 #: ... and at most this many bars per machine, its most recent sharings; it says so when a machine has more.
 TIMELINE_MAX_SHARINGS = 10
@@ -216,7 +216,7 @@ def share_centre_timeline(
 
 
 #: The characters of a time format that read nothing finer than the minute: hours, minutes, a.m./p.m., punctuation.
-_CLOCK_FORMAT = set("aAfgGhHiP :.-hH")
+_CLOCK_FORMAT = set("aAfgGhHiP :.-")
 #: Formatted days and times of day, by language, kept across requests (a page formats hundreds; the same recur from
 #: page to page), emptied when it holds _FORMATTED_MAX or when a format setting changes (as Django's format cache).
 _FORMATTED: dict[tuple, str] = {}

@@ -91,20 +91,59 @@ def _gunicorn() -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def _drive(key: str, body: str) -> tuple[int, int]:
+@measure(
+    15,
+    "the floor under rows 9 and 14: requests/s the same gunicorn and clients serve",
+    "none (what 9 and 14 compare with)",
+)
+def request_floor(world):
+    """What two workers and the eight client threads on the same two cores serve when a request does (almost)
+    nothing: a static file (gunicorn and WSGI), an API address that does not exist (Django's middleware, URL
+    resolution and the JSON error), and the API list of one sharing (the API key's look-up and one page). Rows 9 and
+    14 ask 200 creates/s and 500 no-op contract PUTs/s of the same setup."""
+    key = world.api_key("small")
+    server = _gunicorn()
+    figures = []
+    try:
+        static = sorted((ROOT / "static" / "css").glob("*.css"))[0]
+        for label, path in (
+            ("static file", f"/static/css/{static.name}"),
+            ("API 404", "/api/v1/no-such-address"),
+            ("GET /api/v1/sharings?limit=1", "/api/v1/sharings?limit=1"),
+        ):
+            served, _failed = _drive(key, None, method="GET", path=path, ok=(200, 404), seconds=FLOOR_SECONDS)
+            figures.append(f"{label} {served / FLOOR_SECONDS:,.0f}/s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return Result(" · ".join(figures), None, f"{FLOOR_SECONDS} s each, {CLIENTS} keep-alive clients")
+
+
+FLOOR_SECONDS = 10
+
+
+def _drive(
+    key: str,
+    body: str | None,
+    *,
+    method: str = "POST",
+    path: str = "/api/v1/sharings",
+    ok: tuple[int, ...] = (201,),
+    seconds: int = SECONDS,
+) -> tuple[int, int]:
     counts = {"created": 0, "errors": 0}
     lock = threading.Lock()
-    stop_at = time.monotonic() + SECONDS
+    stop_at = time.monotonic() + seconds
     headers = {"Content-Type": "application/json", "x-access-token": key, "Host": "127.0.0.1"}
 
     def client():
         connection_ = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         while time.monotonic() < stop_at:
-            connection_.request("POST", "/api/v1/sharings", body=body, headers=headers)
+            connection_.request(method, path, body=body, headers=headers)
             response = connection_.getresponse()
             response.read()
             with lock:
-                counts["created" if response.status == 201 else "errors"] += 1
+                counts["created" if response.status in ok else "errors"] += 1
             if response.getheader("Connection", "").lower() == "close":
                 connection_.close()
                 connection_ = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
