@@ -50,9 +50,9 @@ def sharings_filename() -> str:
     return f"sharings-{timezone.localdate():%Y-%m-%d}.csv"
 
 
-def sharings_lines(sharings) -> Iterator[str]:
-    """The CSV lines of `sharings` (a filtered, ordered queryset), header first."""
-    header = [
+def sharings_header() -> list[str]:
+    """The export's first line, in the active language."""
+    return [
         _("Id"),
         _("Status"),
         _("Reference"),
@@ -70,6 +70,11 @@ def sharings_lines(sharings) -> Iterator[str]:
         _("Notifications"),
         _("Created at"),
     ]
+
+
+def sharings_lines(sharings) -> Iterator[str]:
+    """The CSV lines of `sharings` (a filtered, ordered queryset), header first."""
+    header = sharings_header()
     statuses = {status: str(label) for status, label in SharingStatus.choices}
     notifications = {True: _("yes"), False: _("no")}
     tz, now = timezone.get_current_timezone(), timezone.now()

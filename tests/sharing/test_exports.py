@@ -123,24 +123,7 @@ def _reference_lines(sharings) -> str:
 
 def _taken_once():
     """The header, the labels, the time zone and the moment, as the export takes them from the request."""
-    header = [
-        _("Id"),
-        _("Status"),
-        _("Reference"),
-        _("Owner"),
-        _("Beneficiary"),
-        _("Recipient"),
-        _("Recipient's organisation"),
-        _("Start"),
-        _("End"),
-        _("Stopped at"),
-        _("Machines"),
-        _("Machine ids"),
-        _("Data packs"),
-        _("Properties"),
-        _("Notifications"),
-        _("Created at"),
-    ]
+    header = exports.sharings_header()
     statuses = {status: str(label) for status, label in SharingStatus.choices}
     notifications = {True: _("yes"), False: _("no")}
     return header, statuses, notifications, timezone.get_current_timezone(), timezone.now()
