@@ -14,16 +14,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape  # Django's escape, without its lazy-string wrapper: hundreds of calls a page
 
-from django.core.signals import setting_changed
 from django.db.models import TextChoices
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fleet import charts
+from hiboo_connect.moments import Moments
 
 from . import selectors
 from .lifecycle import SharingStatus
@@ -215,43 +214,8 @@ def share_centre_timeline(
     }
 
 
-#: The characters of a time format that read nothing finer than the minute: hours, minutes, a.m./p.m., punctuation.
-_CLOCK_FORMAT = set("aAfgGhHiP :.-")
-#: Formatted days and times of day, by language, kept across requests (a page formats hundreds; the same recur from
-#: page to page), emptied when it holds _FORMATTED_MAX or when a format setting changes (as Django's format cache).
-_FORMATTED: dict[tuple, str] = {}
-_FORMATTED_MAX = 20_000
-
-
-@receiver(setting_changed)
-def _forget_formats(**kwargs):
-    _FORMATTED.clear()
-
-
-class _Moments:
-    """Dates and times in the viewer's time zone and language, each day and time of day formatted once (Django's date
-    formatting costs tens of microseconds a call, and a page shows hundreds)."""
-
-    def __init__(self, tz: dt.tzinfo):
-        self.tz = tz
-        self.language = get_language()
-        # What the time format reads: the hour and minute alone for the usual ones (English "P", French "H:i"), else
-        # the whole time and the zone's offset (a format with seconds or the zone's name).
-        self.clock = set(formats.get_format("TIME_FORMAT")) <= _CLOCK_FORMAT
-
-    def format(self, moment: dt.datetime, style: str) -> str:
-        local = moment.astimezone(self.tz)
-        if style == "DATE_FORMAT":
-            key: tuple = (self.language, style, local.date())
-        elif style == "TIME_FORMAT" and self.clock:
-            key = (self.language, style, local.hour, local.minute)
-        else:
-            key = (self.language, style, local.time(), local.utcoffset(), local.tzname())
-        if (text := _FORMATTED.get(key)) is None:
-            if len(_FORMATTED) >= _FORMATTED_MAX:
-                _FORMATTED.clear()
-            text = _FORMATTED[key] = formats.date_format(local, style)
-        return text
+class _Moments(Moments):
+    """Moments, and a bar's period in charts.period_label's words."""
 
     def period(self, bar: charts.TimelineBar) -> str:
         """charts.period_label's words: "first – last", or "from first, open-ended"."""
@@ -270,24 +234,18 @@ def _table(rows: list[charts.TimelineRow], moments: _Moments) -> SafeString:
     )
     open_ended = escape(_("open-ended"))
 
-    def moment(value: dt.datetime) -> str:
-        return (
-            f'<span class="nowrap">{escape(moments.format(value, "DATE_FORMAT"))}</span> '
-            f'<span class="muted nowrap">{escape(moments.format(value, "TIME_FORMAT"))}</span>'
-        )
-
     lines = []
     for row in rows:
         label = escape(row.label)
         for bar in sorted(row.bars, key=lambda bar: bar.start):
-            last = moment(bar.end) if bar.end else f'<span class="muted">{open_ended}</span>'
+            last = moments.html(bar.end) if bar.end else f'<span class="muted">{open_ended}</span>'
             lines.append(
                 f'<tr><td data-label="{machine}">{label}</td>'
                 f'<td class="cell-main" data-label="{sharing}"><a class="row-title" href="{escape(bar.url)}">'
                 f"{escape(bar.label)}</a></td>"
                 f'<td data-label="{status}"><span class="badge badge-{escape(bar.status)}">'
                 f"{escape(bar.status_label)}</span></td>"
-                f'<td data-label="{start}">{moment(bar.start)}</td><td data-label="{end}">{last}</td></tr>'
+                f'<td data-label="{start}">{moments.html(bar.start)}</td><td data-label="{end}">{last}</td></tr>'
             )
     return mark_safe("".join(lines))
 
