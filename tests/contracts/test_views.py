@@ -110,6 +110,13 @@ def test_the_beneficiary_sees_no_contract_of_the_owner(client, contract, benefic
     assert reverse("contracts:detail", args=[contract.pk]) not in share_centre
 
 
+def test_the_owner_s_share_centre_links_each_sharing_to_its_contract(client, contract, owner_admin):
+    client.force_login(owner_admin)
+    share_centre = client.get("/").content.decode()
+    link = f'<span class="sub"><a href="{reverse("contracts:detail", args=[contract.pk])}">Contract C-1</a></span>'
+    assert share_centre.count(link) == 2  # the contract's two sharings
+
+
 # --- the list --------------------------------------------------------------------------------------------------------
 
 

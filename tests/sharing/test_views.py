@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.actors import Actor
 from audit.models import AuditEvent
@@ -110,6 +111,52 @@ def test_share_centre_lists_outgoing_and_incoming(client, owner_member, benefici
     incoming = client.get("/?direction=incoming")
     assert b"CTR-RUNNING" in incoming.content
     assert b"Rent &amp; Go" in incoming.content  # the owner's name, in the owner column
+
+
+def test_a_list_row_says_what_the_sharing_is_in_both_languages(client, owner_admin, owner_org, beneficiary_org, now):
+    machines = [MachineFactory(organisation=owner_org, model=f"M{n}", serial_number=f"SN{n}") for n in range(3)]
+    invited = SharingFactory(
+        owner=owner_org,
+        beneficiary=None,
+        recipient_email="site@newco.example",
+        recipient_organisation_name="NewCo <b>",
+        reference="<script>alert(1)</script>",
+        machines=machines,
+        start_at=NOW + dt.timedelta(days=2),
+    )
+    stopped = SharingFactory(
+        owner=owner_org,
+        beneficiary=beneficiary_org,
+        reference="",
+        machines=machines[:1],
+        start_at=NOW - dt.timedelta(days=9),
+        end_at=NOW + dt.timedelta(days=9),
+        stopped_at=NOW - dt.timedelta(days=1),
+    )
+    client.force_login(owner_admin)
+    for language in ("en", "fr"):
+        client.cookies["django_language"] = language
+        content = client.get("/").content.decode()
+        rows = {row.split('href="')[1].split('"')[0]: row for row in content.split("<tbody>")[1].split("<tr>")[1:]}
+        first, second = rows[f"/sharings/{invited.pk}/"], rows[f"/sharings/{stopped.pk}/"]
+        with translation.override(language):
+            words = {
+                text: translation.gettext(text)
+                for text in ("Pending", "Stopped", "(no reference)", "invited, no account yet", "stopped", "open-ended")
+            }
+            more = translation.ngettext("and %(counter)s more", "and %(counter)s more", 1) % {"counter": 1}
+        assert f'<span class="badge badge-pending">{words["Pending"]}</span>' in first
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;</a>" in first  # typed text is text, never markup
+        assert '<span class="nowrap">M0 SN0</span>, <span class="nowrap">M1 SN1</span>' in first
+        assert f'<span class="sub">{more}</span>' in first
+        assert f'NewCo &lt;b&gt;<span class="sub">{words["invited, no account yet"]}</span>' in first
+        assert f'<span class="muted">{words["open-ended"]}</span>' in first
+        assert f'<span class="badge badge-stopped">{words["Stopped"]}</span>' in second
+        assert f"{words['(no reference)']}</a>" in second
+        assert f'<span class="sub">{words["stopped"]}</span><span class="nowrap">' in second
+        if language == "fr":
+            assert words["open-ended"] != "open-ended"
+            assert words["stopped"] != "stopped"
 
 
 def test_an_organisation_that_only_receives_lands_on_what_it_receives(client, beneficiary_admin, running):
