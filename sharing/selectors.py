@@ -400,6 +400,28 @@ def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[
     return found
 
 
+class SharingsByIdsFirst:
+    """The rows of a filtered list for Django's paginator, read in two steps: the page's ids, sorted on the sharing
+    table alone, then those sharings with what the rows show (`related`, `prefetch`). For a searched list, whose
+    matches can be thousands: in one query PostgreSQL joined owner, beneficiary and contract to every match before
+    sorting them for one page (148 ms at 20,000 matches; the ids alone 80 ms). The ids come from `sharings`, the
+    organisation's filtered list, so the second read needs no scope of its own."""
+
+    ordered = True  # the paginator's check: `sharings` is ordered
+
+    def __init__(self, sharings: SharingQuerySet, *, related: tuple[str, ...], prefetch: tuple = ()):
+        self.sharings, self.related, self.prefetch = sharings, related, prefetch
+
+    def count(self) -> int:
+        return self.sharings.count()
+
+    def __getitem__(self, page: slice) -> list[Sharing]:
+        ids = list(self.sharings.values_list("pk", flat=True)[page])
+        found = Sharing.objects.filter(pk__in=ids).select_related(*self.related).prefetch_related(*self.prefetch)
+        by_id = {sharing.pk: sharing for sharing in found}
+        return [by_id[sharing_id] for sharing_id in ids]
+
+
 def sharings_of_lifecycle(sharing_ids: list) -> list[Sharing]:
     """The sharings of a lifecycle batch by id, with their owner, beneficiary and contract, in id order. One query in
     plain SQL (hiboo_connect/rows.py): each organisation and contract is made once for the batch, not once a row."""

@@ -332,7 +332,12 @@ def share_centre(request):
             "zoom_links": _zoom_links(period, today),
         }
     else:
-        rows = filterset.qs.select_related("owner", "beneficiary", "contract").prefetch_related(machines_prefetch())
+        related = ("owner", "beneficiary", "contract")
+        if data.get("q", "").strip():
+            # A search may match thousands: the page's ids first, then its rows (selectors.SharingsByIdsFirst).
+            rows = selectors.SharingsByIdsFirst(filterset.qs, related=related, prefetch=(machines_prefetch(),))
+        else:
+            rows = filterset.qs.select_related(*related).prefetch_related(machines_prefetch())
         if filterset.is_valid() and set(selected_statuses) <= set(status_counts):
             # The rows listed are those of the selected chips (or of "All"), already counted above.
             paginator = CappedPaginator(rows, PER_PAGE, counts=[status_counts[s] for s in selected_statuses or ["all"]])

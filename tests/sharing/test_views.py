@@ -242,8 +242,9 @@ def _bulk_sharings(count, *, owner, beneficiary, machines):
 #: filter form and, for an admin, the count of failed notifications and the requests for a later end waiting for an
 #: answer (none here: one query; their count is read only when there are some; the list fragment htmx swaps in has
 #: neither the form nor the page head: three queries fewer). The paginator's count is the selected chips' (no query of
-#: its own).
+#: its own). A searched list reads its page's ids, then their rows (selectors.SharingsByIdsFirst): one query more.
 SHARE_CENTRE_QUERIES = 10
+SHARE_CENTRE_SEARCHED_QUERIES = SHARE_CENTRE_QUERIES + 1
 SHARE_CENTRE_FRAGMENT_QUERIES = 7
 
 
@@ -257,12 +258,28 @@ def test_share_centre_query_count_does_not_grow_with_the_sharings(
     received = [MachineFactory(organisation=beneficiary_org) for _ in range(2)]
     _bulk_sharings(count, owner=beneficiary_org, beneficiary=owner_org, machines=received)
     client.force_login(owner_admin)
-    with django_assert_num_queries(SHARE_CENTRE_QUERIES):
+    with django_assert_num_queries(SHARE_CENTRE_SEARCHED_QUERIES):
         response = client.get("/?q=BULK&period=current&ordering=-start")
     assert response.content.count(b'class="row-title"') == min(count, 25)
     with django_assert_num_queries(SHARE_CENTRE_FRAGMENT_QUERIES):
         response = client.get("/?direction=incoming&status=in_progress&page=2", **HTMX)
     assert response.content.count(b'class="row-title"') == (10 if count == 10 else 25)
+
+
+@pytest.mark.parametrize("ordering", ["", "-start", "reference", "-status", "end"])
+def test_a_searched_list_pages_and_sorts_as_the_list_does(
+    client, now, owner_org, owner_admin, beneficiary_org, ordering
+):
+    """A search reads its page's ids first, then their rows: the same rows in the same order as the list without a
+    search, on every page, whatever the sort."""
+    machines = [MachineFactory(organisation=owner_org)]
+    _bulk_sharings(60, owner=owner_org, beneficiary=beneficiary_org, machines=machines)
+    client.force_login(owner_admin)
+    for page in ("1", "2", "3"):
+        listed = client.get("/", {"ordering": ordering, "page": page}).context["sharings"]
+        searched = client.get("/", {"q": "BULK", "ordering": ordering, "page": page}).context["sharings"]
+        assert [sharing.pk for sharing in searched] == [sharing.pk for sharing in listed], (ordering, page)
+        assert len(searched) == (25 if page != "3" else 10)
 
 
 def test_counts_stop_at_the_cap_and_every_page_stays_reachable(
