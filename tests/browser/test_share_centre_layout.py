@@ -1,6 +1,6 @@
 """The share centre's header and timeline in a real browser, at 1280 and 375 px, in English and French: the first rows
 on a phone's first screen (375 × 667), the Menu button with the keyboard, the Filters panel and its pills, and
-screenshots of the list and the timeline at both widths."""
+screenshots of the list and the timeline at both widths, and a link's machine filter named in its pill."""
 
 import re
 
@@ -124,3 +124,18 @@ def test_filters_panel_and_pills_keep_the_address_in_step(page, live_server, log
     page.go_back()
     expect(page).to_have_url(re.compile(r"period=past"))
     expect(page.get_by_label("Period")).to_have_value("past")
+
+
+def test_a_link_to_a_machine_s_sharings_names_the_machine_in_its_pill(page, live_server, login, owner_admin, world):
+    machine = world["machines"][0]
+    page.set_viewport_size(DESKTOP)
+    login(owner_admin.email)
+    page.goto(f"{live_server.url}/?asset_id={machine.pk}")
+    pill = page.locator(".filter-pills .pill")
+    expect(pill).to_have_count(1)
+    expect(pill).to_contain_text(f"Machine: {machine.make} {machine.model} · {machine.serial_number}")
+    expect(pill).not_to_contain_text(str(machine.pk))
+    page.screenshot(path=str(SCREENSHOTS / "share-centre-machine-pill-1280.png"))
+    pill.click()
+    expect(page).not_to_have_url(re.compile(r"asset_id="))
+    expect(pill).to_have_count(0)
