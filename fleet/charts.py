@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -323,12 +323,14 @@ def _month_starts(start: dt.datetime, end: dt.datetime, tz) -> list[dt.datetime]
     return months
 
 
-def period_label(bar: TimelineBar, tz) -> str:
-    first = formats.date_format(bar.start.astimezone(tz), "DATE_FORMAT")
+def period_label(bar: TimelineBar, tz, *, day: Callable[[dt.datetime], str] | None = None) -> str:
+    """A bar's dates: "first – last", or "from first, open-ended". `day` writes a moment's date (by default Django's
+    DATE_FORMAT in `tz`; a page of hundreds of bars hands its formatted-once dates, hiboo_connect.moments)."""
+    day = day or (lambda moment: formats.date_format(moment.astimezone(tz), "DATE_FORMAT"))
+    first = day(bar.start)
     if bar.end is None:
         return _("from %(start)s, open-ended") % {"start": first}
-    last = formats.date_format(bar.end.astimezone(tz), "DATE_FORMAT")
-    return f"{first} – {last}"
+    return f"{first} – {day(bar.end)}"
 
 
 def _truncate(text: str, length: int) -> str:

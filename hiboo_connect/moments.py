@@ -49,8 +49,7 @@ class Moments:
         return text
 
     def html(self, moment: dt.datetime) -> str:
-        """The date, then the time of day muted, as the portal's lists show a moment (templates: the `moment`
-        partial of sharing/share_centre.html)."""
+        """The date, then the time of day muted, as the share centre's list and timeline table show a moment."""
         return (
             f'<span class="nowrap">{escape(self.format(moment, "DATE_FORMAT"))}</span> '
             f'<span class="muted nowrap">{escape(self.format(moment, "TIME_FORMAT"))}</span>'

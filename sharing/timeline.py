@@ -11,6 +11,7 @@ the machines' column staying in place: the template draws that column in HTML, o
 machine, app.css gives the same heights)."""
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from html import escape  # Django's escape, without its lazy-string wrapper: hundreds of calls a page
 
@@ -195,7 +196,7 @@ def share_centre_timeline(
         for machine in machines
     ]
     first = (page - 1) * TIMELINE_MACHINES_PER_PAGE + 1
-    moments = _Moments(tz)
+    moments = Moments(tz)
     return {
         "svg": _plot(rows, start=start, end=end, now=now, tz=tz, zoom=period.zoom, moments=moments),
         "labels": [row.label for row in rows],
@@ -214,24 +215,12 @@ def share_centre_timeline(
     }
 
 
-class _Moments(Moments):
-    """Moments, and a bar's period in charts.period_label's words."""
-
-    def period(self, bar: charts.TimelineBar) -> str:
-        """charts.period_label's words: "first – last", or "from first, open-ended"."""
-        first = self.format(bar.start, "DATE_FORMAT")
-        if bar.end is None:
-            return _("from %(start)s, open-ended") % {"start": first}
-        return f"{first} – {self.format(bar.end, 'DATE_FORMAT')}"
-
-
-def _table(rows: list[charts.TimelineRow], moments: _Moments) -> SafeString:
+def _table(rows: list[charts.TimelineRow], moments: Moments) -> SafeString:
     """The lines of the table that says the same as the plot (for screen readers, and on demand), a line per bar,
-    machine by machine, each machine's by start. Written here rather than by the template: a page holds up to 500 of
+    machine by machine, each machine's by start. Written here rather than by the template: a page holds up to 250 of
     them, and the template language costs about a millisecond a line."""
-    machine, sharing, status, start, end = (
-        escape(_(word)) for word in ("Machine", "Sharing", "Status", "Start", "End")
-    )
+    machine, sharing, status = escape(_("Machine")), escape(_("Sharing")), escape(_("Status"))
+    start, end = escape(_("Start")), escape(_("End"))
     open_ended = escape(_("open-ended"))
 
     lines = []
@@ -300,6 +289,7 @@ def _plot(
             body.append(f'<text class="timeline-month" x="{x:.3f}%" dx="4" y="{PLOT_AXIS - 10}">{escape(label)}</text>')
     body.append("</g>")
     room = PLOT_MIN_WIDTH / 100  # pixels per percent at the plot's narrowest
+    day = functools.partial(moments.format, style="DATE_FORMAT")  # each bar's dates in its tooltip, formatted once
     for index, row in enumerate(rows):
         top = PLOT_AXIS + index * TIMELINE_ROW
         body.append('<g class="timeline-row">')
@@ -310,7 +300,7 @@ def _plot(
         for position, bar in enumerate(bars):
             x0, x1 = plot.x(bar.start), plot.x(bar.end or end)
             width = x1 - x0
-            tooltip = f"{bar.label} · {bar.status_label} · {moments.period(bar)}"
+            tooltip = f"{bar.label} · {bar.status_label} · {charts.period_label(bar, tz, day=day)}"
             name = f"{row.label} — {tooltip}"
             bar_top, bar_height = top + 5, TIMELINE_ROW - 10
             drawn_width = f"{width:.3f}%" if width * room >= MIN_BAR else str(MIN_BAR)
