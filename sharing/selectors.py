@@ -379,12 +379,15 @@ def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[
         .as_sql()
     )
     quote = connections[links.db].ops.quote_name
-    listed = ", ".join(f"links.{quote(name)}" for name in names)
+
+    def listed(alias: str) -> str:
+        return ", ".join(f"{alias}.{quote(name)}" for name in names)
+
     sql = (
         f"WITH links ({', '.join(quote(name) for name in names)}, link_machine) AS ({inner}) "
-        f"SELECT ranked.link_machine, ranked.total, {listed.replace('links.', 'ranked.')}, "
+        f"SELECT ranked.link_machine, ranked.total, {listed('ranked')}, "
         f"{rows.select(Organisation, 'o')}, {rows.select(Organisation, 'b')} FROM ("
-        f"SELECT {listed}, links.link_machine, "
+        f"SELECT {listed('links')}, links.link_machine, "
         "ROW_NUMBER() OVER (PARTITION BY links.link_machine ORDER BY links.start_at DESC, links.created_at DESC, "
         "links.id DESC) AS rank, COUNT(*) OVER (PARTITION BY links.link_machine) AS total FROM links"
         ") ranked JOIN accounts_organisation o ON o.id = ranked.owner_id "
