@@ -403,23 +403,82 @@ def _sharings_of_machines(links: SharingQuerySet, *, max_sharings: int) -> dict[
     return found
 
 
+@dataclass(frozen=True)
+class SearchedPage:
+    """What one pass over a searched list's matches gives: how many have each status (and "all"), each up to the cap
+    + 1, and the ids of the rows from `offset` (at most `limit` of them) of those whose status was selected."""
+
+    counts: dict[str, int]
+    offset: int
+    ids: list
+
+
+def sharings_searched(
+    matches: SharingQuerySet, *, statuses: list[str], offset: int, limit: int, cap: int = COUNT_CAP
+) -> SearchedPage:
+    """Count a searched list's matches by status and take one page of their ids, sorted as `matches` is, in one
+    statement: the matches (thousands, each read by primary key after the search's indexes found it) are computed
+    once, not once for the chips and again for the page. `matches` is the list under every filter but the status;
+    `statuses` are those selected (none: all). Its ordering names columns of the sharing table, as the list's sorts
+    do; the database's own order of NULLs holds, as in the ORM's ORDER BY."""
+    meta = Sharing._meta
+    ordering = [str(name) for name in matches.query.order_by]
+    keys = [(name.lstrip("-"), name.startswith("-")) for name in ordering]
+    columns = ["pk", "status", *(name for name, _descending in keys)]
+    sql, params = matches.order_by().values_list(*columns).query.sql_with_params()
+    names = ["id", "status", *(f"k{index}" for index in range(len(keys)))]
+    order = ", ".join(f"k{index}{' DESC' if descending else ''}" for index, (_name, descending) in enumerate(keys))
+    chosen = ""
+    if statuses:
+        chosen = f"WHERE status IN ({', '.join(['%s'] * len(statuses))})"
+    with connections[matches.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH m ({', '.join(names)}) AS MATERIALIZED ({sql}) "
+            "SELECT status, COUNT(*), NULL, NULL FROM m GROUP BY status "
+            "UNION ALL SELECT * FROM ("
+            f"SELECT NULL, CAST(NULL AS BIGINT), id, ROW_NUMBER() OVER (ORDER BY {order}) FROM m {chosen} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s) AS page",
+            [*params, *statuses, limit, offset],
+        )
+        found = cursor.fetchall()
+    counted = {status: count for status, count, _id, _place in found if status is not None}
+    to_python = meta.pk.to_python
+    ids = [
+        to_python(sharing_id)
+        for *_counts, sharing_id, _place in sorted((row for row in found if row[0] is None), key=lambda row: row[3])
+    ]
+    counts = {status: min(counted.get(status, 0), cap + 1) for status in SharingStatus.values}
+    return SearchedPage({"all": min(sum(counted.values()), cap + 1), **counts}, offset, ids)
+
+
 class SharingsByIdsFirst:
     """The rows of a filtered list for Django's paginator, read in two steps: the page's ids, sorted on the sharing
     table alone, then those sharings with what the rows show (`related`, `prefetch`). For a searched list, whose
     matches can be thousands: in one query PostgreSQL joined owner, beneficiary and contract to every match before
     sorting them for one page (148 ms at 20,000 matches; the ids alone 80 ms). The ids come from `sharings`, the
-    organisation's filtered list, so the second read needs no scope of its own."""
+    organisation's filtered list, so the second read needs no scope of its own; `known`, a page of them already read
+    (sharings_searched), spares reading them again when the paginator asks for that page."""
 
     ordered = True  # the paginator's check: `sharings` is ordered
 
-    def __init__(self, sharings: SharingQuerySet, *, related: tuple[str, ...], prefetch: tuple = ()):
-        self.sharings, self.related, self.prefetch = sharings, related, prefetch
+    def __init__(
+        self,
+        sharings: SharingQuerySet,
+        *,
+        related: tuple[str, ...],
+        prefetch: tuple = (),
+        known: SearchedPage | None = None,
+    ):
+        self.sharings, self.related, self.prefetch, self.known = sharings, related, prefetch, known
 
     def count(self) -> int:
         return self.sharings.count()
 
     def __getitem__(self, page: slice) -> list[Sharing]:
-        ids = list(self.sharings.values_list("pk", flat=True)[page])
+        if self.known is not None and page.start == self.known.offset:
+            ids = self.known.ids[: page.stop - page.start]
+        else:
+            ids = list(self.sharings.values_list("pk", flat=True)[page])
         found = Sharing.objects.filter(pk__in=ids).select_related(*self.related).prefetch_related(*self.prefetch)
         by_id = {sharing.pk: sharing for sharing in found}
         return [by_id[sharing_id] for sharing_id in ids]

@@ -89,6 +89,15 @@ def _chip(value, label, count: int, *, current: bool) -> dict:
     }
 
 
+def _page_number(value) -> int:
+    """The page a `page` parameter asks for, as the paginator will first read it (1 if it is no whole number); the
+    paginator still decides which page is shown (the last one, past the end)."""
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
 class CappedPaginator(Paginator):
     """Pages of a list whose count is known up to COUNT_CAP only (selectors.counts_capped; each of `counts` is at most
     COUNT_CAP + 1). Under the cap it is Django's paginator with the count given; over it, "Page 3" without a total,
@@ -296,18 +305,29 @@ def share_centre(request):
     # (selectors.COUNT_CAP says why). The paginator's count is the sum of the selected chips: no third count.
     without_status = data.copy()
     without_status.pop("status", None)
-    status_counts = selectors.sharings_count_by_status(
-        SharingFilterSet(without_status, organisation=organisation).qs, grouped=bool(data.get("q", "").strip())
-    )
-    direction_counts = {direction: min(count, COUNT_CAP) for direction, count in counted.items()}
+    unselected = SharingFilterSet(without_status, organisation=organisation).qs
     selected_statuses = data.getlist("status")
+    view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
+    searched = bool(data.get("q", "").strip())
+    known = None
+    if searched and view == View.LIST and filterset.is_valid():
+        # A search may match thousands: they are counted and the asked page's ids taken in one pass over them.
+        known = selectors.sharings_searched(
+            unselected,
+            statuses=selected_statuses,
+            offset=(_page_number(request.GET.get("page")) - 1) * PER_PAGE,
+            limit=PER_PAGE + 1,  # one more: whether a next page exists when the count is capped (CappedPaginator)
+        )
+        status_counts = known.counts
+    else:
+        status_counts = selectors.sharings_count_by_status(unselected, grouped=searched)
+    direction_counts = {direction: min(count, COUNT_CAP) for direction, count in counted.items()}
     chips = [_chip(None, _("All"), status_counts["all"], current=not selected_statuses)]
     chips += [
         _chip(status, label, status_counts[status], current=selected_statuses == [status])
         for status, label in SharingStatus.choices
     ]
 
-    view = View.TIMELINE if data.get("view") == View.TIMELINE else View.LIST
     zoom = Zoom.of(data.get("zoom"))
     page = timeline = period_nav = list_rows = None
     if view == View.TIMELINE:
@@ -333,9 +353,11 @@ def share_centre(request):
         }
     else:
         related = ("owner", "beneficiary", "contract")
-        if data.get("q", "").strip():
-            # A search may match thousands: the page's ids first, then its rows (selectors.SharingsByIdsFirst).
-            rows = selectors.SharingsByIdsFirst(filterset.qs, related=related, prefetch=(machines_prefetch(),))
+        if searched:
+            # The page's ids first, then its rows (selectors.SharingsByIdsFirst); those of the asked page were read.
+            rows = selectors.SharingsByIdsFirst(
+                filterset.qs, related=related, prefetch=(machines_prefetch(),), known=known
+            )
         else:
             rows = filterset.qs.select_related(*related).prefetch_related(machines_prefetch())
         if filterset.is_valid() and set(selected_statuses) <= set(status_counts):

@@ -216,7 +216,7 @@ def test_share_centre_empty_states_say_what_to_do(client, owner_admin, owner_mem
     assert b"Ask one of them to create a sharing" in client.get("/").content
 
 
-def _bulk_sharings(count, *, owner, beneficiary, machines):
+def _bulk_sharings(count, *, owner, beneficiary, machines, status=SharingStatus.IN_PROGRESS):
     sharings = Sharing.objects.bulk_create(
         [
             Sharing(
@@ -228,7 +228,7 @@ def _bulk_sharings(count, *, owner, beneficiary, machines):
                 reference=f"BULK-{index:04d}",
                 start_at=NOW - dt.timedelta(days=index % 40),
                 end_at=NOW + dt.timedelta(days=30),
-                status=SharingStatus.IN_PROGRESS,
+                status=status,
             )
             for index in range(count)
         ]
@@ -242,9 +242,10 @@ def _bulk_sharings(count, *, owner, beneficiary, machines):
 #: filter form and, for an admin, the count of failed notifications and the requests for a later end waiting for an
 #: answer (none here: one query; their count is read only when there are some; the list fragment htmx swaps in has
 #: neither the form nor the page head: three queries fewer). The paginator's count is the selected chips' (no query of
-#: its own). A searched list reads its page's ids, then their rows (selectors.SharingsByIdsFirst): one query more.
+#: its own). A searched list counts its matches and reads its page's ids in one query (selectors.sharings_searched),
+#: then their rows: as many queries.
 SHARE_CENTRE_QUERIES = 10
-SHARE_CENTRE_SEARCHED_QUERIES = SHARE_CENTRE_QUERIES + 1
+SHARE_CENTRE_SEARCHED_QUERIES = SHARE_CENTRE_QUERIES
 SHARE_CENTRE_FRAGMENT_QUERIES = 7
 
 
@@ -280,6 +281,31 @@ def test_a_searched_list_pages_and_sorts_as_the_list_does(
         searched = client.get("/", {"q": "BULK", "ordering": ordering, "page": page}).context["sharings"]
         assert [sharing.pk for sharing in searched] == [sharing.pk for sharing in listed], (ordering, page)
         assert len(searched) == (25 if page != "3" else 10)
+
+
+@pytest.mark.parametrize("asked_page", ["2", "9", "0", "-1", "two", ""])
+@pytest.mark.parametrize("capped", [False, True])
+def test_a_searched_list_counts_and_pages_as_the_list_does(
+    client, monkeypatch, now, owner_org, owner_admin, beneficiary_org, asked_page, capped
+):
+    """The search's one pass (its counts and the asked page's ids) gives the list's chips and rows, with statuses
+    selected, for a page past the end or no page at all (the paginator's choice, read again), counts capped or not."""
+    if capped:
+        monkeypatch.setattr("sharing.views.share_centre.COUNT_CAP", 30)
+        monkeypatch.setattr("sharing.selectors.COUNT_CAP", 30)
+    machines = [MachineFactory(organisation=owner_org)]
+    _bulk_sharings(40, owner=owner_org, beneficiary=beneficiary_org, machines=machines, status=SharingStatus.SCHEDULED)
+    _bulk_sharings(30, owner=owner_org, beneficiary=beneficiary_org, machines=machines)
+    client.force_login(owner_admin)
+    for statuses in ([], [SharingStatus.IN_PROGRESS], [SharingStatus.SCHEDULED, SharingStatus.IN_PROGRESS]):
+        asked = {"status": statuses, "page": asked_page, "ordering": "reference"}
+        listed = client.get("/", asked)
+        searched = client.get("/", {**asked, "q": "BULK"})
+        assert [s.pk for s in searched.context["sharings"]] == [s.pk for s in listed.context["sharings"]], statuses
+        assert searched.context["sharings"], statuses
+        assert searched.context["chips"] == listed.context["chips"], statuses
+        assert searched.context["page_obj"].number == listed.context["page_obj"].number, statuses
+        assert searched.context["page_obj"].has_next() == listed.context["page_obj"].has_next(), statuses
 
 
 def test_counts_stop_at_the_cap_and_every_page_stays_reachable(
