@@ -20,9 +20,9 @@ from hiboo_connect.errors import InvalidInput, NotAllowed, RuleConflict
 from hiboo_connect.text import single_line
 from outbox.models import Message, MessageStatus
 from outbox.services import message_requeue, messages_drop
+from sharing import selectors as sharing_selectors
 from sharing.api import sharing_data
 from sharing.changes import Change, ChangeType
-from sharing.models import SharingMachine
 
 from . import selectors, webhooks
 from .models import DisabledReason, Event, WebhookEndpoint
@@ -79,9 +79,7 @@ def _machine_ids(sharings: list) -> dict:
         else:
             machines[sharing.pk] = [link.machine_id for link in links]
     if unknown:
-        links = SharingMachine.objects.filter(sharing_id__in=unknown).values_list("sharing_id", "machine_id")
-        for sharing_id, machine_id in links:
-            machines.setdefault(sharing_id, []).append(machine_id)
+        machines.update(sharing_selectors.machine_ids_of_sharings(unknown))
     return machines
 
 

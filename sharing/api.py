@@ -230,14 +230,12 @@ SharingCreatedResponse = inline_serializer(
 )
 
 
-def _with_direction(data: QueryDict, direction: str) -> QueryDict:
-    one_side = data.copy()
-    one_side["direction"] = direction
-    return one_side
-
-
-def _sharings_queryset(queryset):
-    return queryset.select_related("owner", "beneficiary", "contract").prefetch_related("sharing_machines")
+def _sharing_rows(ids: list, now) -> list[dict]:
+    """A page of the list, in the order of `ids`: the sharings with their organisations and contract in one query,
+    their machines' ids in another (a prefetch made a queryset for each sharing, a quarter of the request)."""
+    found = {sharing.pk: sharing for sharing in selectors.sharings_by_ids(ids)}
+    machines = selectors.machine_ids_of_sharings(ids)
+    return [sharing_data(found[pk], now=now, machine_ids=machines.get(pk, [])) for pk in ids if pk in found]
 
 
 def _serialize_sharings(sharings, now) -> list[dict]:
@@ -333,16 +331,11 @@ class SharingListView(ApiView):
         now = timezone.now()
         if "direction" not in data:
             # Both directions: each through its own index, merged (selectors say why).
-            sides = [
-                SharingFilterSet(_with_direction(data, direction), organisation=self.organisation).qs
-                for direction in (Direction.OUTGOING, Direction.INCOMING)
-            ]
-            total, rows = selectors.sharings_page_of_both_directions(
-                *sides, offset=page.offset, limit=page.limit, load=_sharings_queryset
-            )
-            return Response({"data": {"total": total, "rows": _serialize_sharings(rows, now)}})
-        queryset = _sharings_queryset(filterset.qs)
-        return Response(page_body(queryset, page, lambda rows: _serialize_sharings(rows, now)))
+            sides = [filterset.side(direction) for direction in (Direction.OUTGOING, Direction.INCOMING)]
+            total, ids = selectors.sharings_page_of_both_directions(*sides, offset=page.offset, limit=page.limit)
+            return Response({"data": {"total": total, "rows": _sharing_rows(ids, now)}})
+        ids = filterset.qs.values_list("pk", flat=True)
+        return Response(page_body(ids, page, lambda rows: _sharing_rows(rows, now)))
 
     @extend_schema(
         operation_id="sharings_create",

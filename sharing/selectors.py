@@ -4,7 +4,6 @@ what the acting organisation may see, and a look-up of anything else answers Not
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -159,10 +158,9 @@ def sharings_page_of_both_directions(
     *,
     offset: int,
     limit: int,
-    load: Callable[[QuerySet[Sharing]], QuerySet[Sharing]] = lambda sharings: sharings,
-) -> tuple[int, list[Sharing]]:
-    """How many sharings an organisation sends and receives (the same filters on each side, one list), and one page
-    of them in the lists' order, read by `load` (what the caller shows of them). Each side is read through its own
+) -> tuple[int, list]:
+    """How many sharings an organisation sends and receives (the same filters on each side, one list), and the ids of
+    one page of them in the lists' order (sharings_by_ids reads them). Each side is read through its own
     index, in order, up to the end of the page, and the two are merged: the OR of both sides, sorted whole, costs the
     organisation's whole history on every page. The total is the sum of the sides' counts: a sharing never has its
     owner as beneficiary (a constraint says so)."""
@@ -185,9 +183,7 @@ def sharings_page_of_both_directions(
         )
 
     page = list(heapq.merge(*sides, key=order_key))[offset:end]
-    ids = [row[0] for row in page]
-    found = load(outgoing.model.objects.all()).in_bulk(ids)
-    return total, [found[pk] for pk in ids if pk in found]
+    return total, [row[0] for row in page]
 
 
 def sharing_get(*, organisation: Organisation, sharing_id) -> Sharing:
@@ -484,9 +480,10 @@ class SharingsByIdsFirst:
         return [by_id[sharing_id] for sharing_id in ids]
 
 
-def sharings_of_lifecycle(sharing_ids: list) -> list[Sharing]:
-    """The sharings of a lifecycle batch by id, with their owner, beneficiary and contract, in id order. One query in
-    plain SQL (hiboo_connect/rows.py): each organisation and contract is made once for the batch, not once a row."""
+def sharings_by_ids(sharing_ids: list) -> list[Sharing]:
+    """Sharings by id (a lifecycle batch, a page of the API's list), with their owner, beneficiary and contract, in id
+    order. One query in plain SQL (hiboo_connect/rows.py): each organisation and contract is made once for them all,
+    not once a row. The ids say which: no scope is applied here."""
     if not sharing_ids:
         return []
     contract_model = cast(type[Model], Sharing._meta.get_field("contract").related_model)
@@ -500,6 +497,15 @@ def sharings_of_lifecycle(sharing_ids: list) -> list[Sharing]:
     )
     params = [rows.param(Sharing, "id", sharing_id) for sharing_id in sharing_ids]
     return rows.joined_many(Sharing, ("owner", "beneficiary", "contract"), rows.fetch(sql, params))
+
+
+def machine_ids_of_sharings(sharing_ids: list) -> dict:
+    """The ids of each sharing's machines, by sharing id (none: absent); one query of the links, no instances."""
+    machines: dict = {}
+    links = SharingMachine.objects.filter(sharing_id__in=sharing_ids).values_list("sharing_id", "machine_id")
+    for sharing_id, machine_id in links:
+        machines.setdefault(sharing_id, []).append(machine_id)
+    return machines
 
 
 # --- received machines and what they grant: the facts fleet asks through fleet.access -------------------------------

@@ -904,7 +904,7 @@ def sharing_lifecycle_run(*, now: datetime | None = None, batch_size: int = LIFE
 
 
 def _lifecycle_batch(sharing_ids: list, *, now: datetime) -> int:
-    decided = [(sharing, sharing.status_at(now)) for sharing in selectors.sharings_of_lifecycle(sharing_ids)]
+    decided = [(sharing, sharing.status_at(now)) for sharing in selectors.sharings_by_ids(sharing_ids)]
     decided = [(sharing, new_status) for sharing, new_status in decided if new_status != sharing.status]
     if not decided:
         return 0

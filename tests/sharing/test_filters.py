@@ -168,7 +168,7 @@ def test_both_directions_merged_page_by_page_match_the_databases_own_order(rows,
         for offset in (0, 3, 6, 9)
     ]
     assert {total for total, _rows in pages} == {len(expected)} == {7}
-    assert [sharing.pk for _total, page in pages for sharing in page] == expected
+    assert [sharing_id for _total, page in pages for sharing_id in page] == expected
 
 
 def test_period(rows, owner_org):
