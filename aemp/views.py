@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -45,6 +46,19 @@ class FeedView(ApiView):
     authentication_classes = [BasicApiKeyAuthentication, ApiKeyAuthentication]
     permission_classes = [FeedPermission]
     renderer_classes = [IsoXmlRenderer, IsoJsonRenderer, IsoSnapshotJsonRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # DRF answers a format it does not know with a bare "Not found." and reads an empty one as none given; the
+        # schema lists the formats, and the answer says which they are.
+        asked = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE or "format")
+        formats = [renderer.format for renderer in self.get_renderers()]
+        if not force and asked is not None and asked not in formats:
+            raise NotFound(
+                "unknown_format",
+                _("There is no format “%(format)s”: give one of %(formats)s, or leave the parameter out.")
+                % {"format": asked[:40], "formats": ", ".join(formats)},
+            )
+        return super().perform_content_negotiation(request, force)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -383,6 +383,27 @@ def test_without_a_valid_key_the_feed_asks_for_basic_authentication(world, autho
     assert response.json()["error"]["code"] in ("not_authenticated", "authentication_failed")
 
 
+@pytest.mark.parametrize("asked", ["", "bogus", "XML"])
+def test_a_format_the_feed_does_not_write_is_refused_naming_those_it_does(world, asked):
+    response = world["feed"].get(f"Fleet/1?format={asked}")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "unknown_format"
+    assert error["message"] == (
+        f"There is no format “{asked}”: give one of xml, json, iso15143-json, or leave the parameter out."
+    )
+
+
+@pytest.mark.parametrize(("asked", "media_type"), [("xml", "application/xml"), ("json", "application/json")])
+def test_a_format_the_feed_writes_is_answered_in_it(world, asked, media_type):
+    response = world["feed"].get(f"Fleet/1?format={asked}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(media_type)
+
+
 def test_the_api_key_header_works_too(world, owner_org):
     key = new_api_key(owner_org, "ERP")[1]
 
