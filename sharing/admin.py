@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import ReceivedMachine, Sharing, SharingMachine
+from .models import ExtensionRequest, ReceivedMachine, Sharing, SharingMachine
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,3 +51,12 @@ class ReceivedMachineAdmin(ReadOnlyAdmin):
     list_filter = ["organisation"]
     search_fields = ["name", "machine__serial_number"]
     list_select_related = ["organisation", "machine"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["sharing", "status", "previous_end_at", "end_at", "requested_by_label", "created_at", "answered_at"]
+    list_filter = ["status"]
+    search_fields = ["sharing__reference", "requested_by_label"]
+    list_select_related = ["sharing"]
+    date_hierarchy = "created_at"

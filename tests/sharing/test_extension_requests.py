@@ -328,3 +328,28 @@ def test_the_portal_shows_why_an_approval_is_impossible(client, sharing, asker, 
 
     assert response.status_code == 409
     assert "This sharing has ended" in response.content.decode()
+
+
+def test_site_staff_read_the_requests_in_the_django_admin_and_change_none(
+    sharing, asker, django_assert_max_num_queries
+):
+    request, _created = ask(asker, sharing)
+    staff = UserFactory(email="staff@sharecentre.example", organisation=None, is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+
+    with django_assert_max_num_queries(8):  # the session, the user, the count, the page with its sharings
+        listed = client.get("/admin/sharing/extensionrequest/?status__exact=pending&q=LOC-881")
+    shown = client.get(f"/admin/sharing/extensionrequest/{request.pk}/change/")
+    deleted = client.post(f"/admin/sharing/extensionrequest/{request.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200
+    assert "LOC-881" in listed.content.decode()
+    assert asker.email in listed.content.decode()
+    assert shown.status_code == 200
+    assert "Two more weeks, please." in shown.content.decode()
+    page = shown.content.decode()
+    assert 'id="extensionrequest_form"' in page
+    assert 'type="submit"' not in page.split('id="extensionrequest_form"')[1].split("</form>")[0]  # read only
+    assert deleted.status_code == 403
+    assert ExtensionRequest.objects.filter(pk=request.pk, status=ExtensionStatus.PENDING).exists()
