@@ -894,9 +894,7 @@ def sharing_lifecycle_run(*, now: datetime | None = None, batch_size: int = LIFE
     one INSERT writes its audit events, the outbox writes its messages in bulk. Two runs never move one sharing twice,
     and a run catches up after any downtime in one pass. Returns how many sharings moved."""
     now = now or timezone.now()
-    due = set(Sharing.objects.due_to_start(now).values_list("pk", flat=True))
-    due |= set(Sharing.objects.due_to_end(now).values_list("pk", flat=True))
-    due_ids = sorted(due)
+    due_ids = sorted(selectors.sharings_due(now))
     moved = 0
     for first in range(0, len(due_ids), batch_size):
         moved += _lifecycle_batch(due_ids[first : first + batch_size], now=now)

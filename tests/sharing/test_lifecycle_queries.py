@@ -12,6 +12,7 @@ import pytest
 from sharing import lifecycle
 from sharing.lifecycle import SharingStatus
 from sharing.models import Sharing, SharingMachine, SharingQuerySet
+from sharing.selectors import sharings_due
 from tests.factories import MachineFactory, OrganisationFactory
 
 UTC = dt.UTC
@@ -132,6 +133,24 @@ def test_due_to_end(grid, now):
         grid, lambda fields, status: lifecycle.due_to_end(status=status, end_at=fields["end_at"], now=now)
     )
     assert _ids(Sharing.objects.due_to_end(now)) == expected
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 1000])
+@pytest.mark.parametrize("now", INSTANTS)
+def test_the_lifecycle_job_reads_every_due_sharing_page_by_page(grid, now, page_size):
+    """selectors.sharings_due reads each partial index a page at a time (keyset on its date, then the id): pages of
+    one row, of seven or a single page find the sharings the two rules find, every row of one moment included (the
+    grid holds dozens of rows at each date)."""
+    expected = _expected(
+        grid,
+        lambda fields, status: (
+            lifecycle.due_to_start(
+                status=status, beneficiary_known=fields["beneficiary_known"], start_at=fields["start_at"], now=now
+            )
+            or lifecycle.due_to_end(status=status, end_at=fields["end_at"], now=now)
+        ),
+    )
+    assert sharings_due(now, page_size=page_size) == expected
 
 
 def test_running_at_through_a_relation(grid):
