@@ -49,9 +49,9 @@ def test_the_api_keeps_its_schema_and_never_fails(case, api_key, world, frozen):
         path = case.operation.path
         target = world.sharing if path.startswith("/api/v1/sharings") else world.partner_machine
         case.path_parameters["id"] = str(target.pk)
-    # The feed's operations declare HTTP Basic beside the key header. A case that carries an Authorization header of
-    # its own (made up, so not a key) is sent with it alone and must be refused: beside our key, one of another
-    # scheme is rightly left to the key, and schemathesis would take that 200 for credentials ignored.
+    # Every operation declares an Authorization header beside the key header (Bearer; HTTP Basic too on the feed). A
+    # case that carries one of its own (made up, so not a key) is sent with it alone and must be refused: beside our
+    # key, one of another scheme is rightly left to the key, and schemathesis took that 200 for credentials ignored.
     own_authorization = any(name.lower() == "authorization" for name in case.headers or {})
     headers = {} if own_authorization else {"x-access-token": api_key}
     # Positive data acceptance is left out: schema-valid input is often refused by the rules, rightly (an asset
